@@ -1,0 +1,50 @@
+"""skinlesion: dermoscopic skin-lesion classification behind a scikit-learn API.
+
+The public names are imported lazily, so ``import skinlesion`` is fast and does
+not start TensorFlow; TensorFlow is imported the first time a network is built
+or used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0.dev0"
+
+# public name -> module that defines it
+_LAZY = {
+    "LesionClassifier": "skinlesion.classifier",
+    "load_model": "skinlesion.classifier",
+    "build_cnn": "skinlesion.network",
+    "Rebalancer": "skinlesion.resampling",
+    "Augmenter": "skinlesion.augmentation",
+    "Pipeline": "skinlesion.pipeline",
+    "make_pipeline": "skinlesion.pipeline",
+    "ImageReadError": "skinlesion.images",
+}
+_SUBMODULES = {"datasets", "metrics", "images", "network", "classifier"}
+
+__all__ = sorted([*_LAZY, "__version__"])
+
+if TYPE_CHECKING:  # pragma: no cover
+    from skinlesion.augmentation import Augmenter
+    from skinlesion.classifier import LesionClassifier, load_model
+    from skinlesion.images import ImageReadError
+    from skinlesion.network import build_cnn
+    from skinlesion.pipeline import Pipeline, make_pipeline
+    from skinlesion.resampling import Rebalancer
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"skinlesion.{name}")
+    raise AttributeError(f"module 'skinlesion' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *_SUBMODULES])

@@ -1,0 +1,5 @@
+"""``python -m skinlesion`` runs the command line."""
+
+from skinlesion.cli import main
+
+raise SystemExit(main())
