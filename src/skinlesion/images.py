@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -36,7 +36,7 @@ __all__ = [
 #: File name endings (lower case) that the library reads as images.
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"})
 
-Size = Union[int, tuple[int, int]]
+Size = int | tuple[int, int]
 
 
 class ImageReadError(ValueError):
@@ -255,7 +255,7 @@ def is_path_array(X: Any) -> bool:
 
 def n_images(X: Any) -> int:
     """Number of images in a validated image array or path array."""
-    return int(len(X))
+    return len(X)
 
 
 def to_rgb_uint8(X: Any) -> np.ndarray:

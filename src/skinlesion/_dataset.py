@@ -1,0 +1,72 @@
+"""``tf.data`` input pipelines for training and prediction.
+
+In-memory arrays are resized once and sliced; path arrays are decoded lazily,
+in parallel, batch by batch, so a data set larger than memory trains. Order is
+always preserved when ``shuffle`` is off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from skinlesion._tf import import_tf
+from skinlesion.images import is_path_array, read_image, resize_images
+
+
+def make_dataset(
+    X: np.ndarray,
+    y: np.ndarray | None,
+    *,
+    size: tuple[int, int],
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int | None = None,
+) -> Any:
+    """A batched, prefetched ``tf.data.Dataset`` of uint8 images (and labels).
+
+    Parameters
+    ----------
+    X : ndarray
+        Validated images: uint8 ``(n, h, w, 3)`` or a 1-D object array of paths.
+    y : ndarray of int, or None
+        Encoded labels; ``None`` for prediction.
+    size : (height, width)
+        Every image is resized to this size.
+    batch_size : int
+    shuffle : bool, default=False
+        Reshuffle every epoch (seeded by ``seed``).
+    """
+    tf = import_tf()
+    autotune = tf.data.AUTOTUNE
+    n = len(X)
+    if is_path_array(X):
+        paths = np.asarray([str(p) for p in X])
+
+        def decode(path: bytes) -> np.ndarray:
+            return read_image(path.decode("utf-8"), size)
+
+        def load(path: Any) -> Any:
+            image = tf.numpy_function(decode, [path], tf.uint8, stateful=False)
+            image.set_shape((*size, 3))
+            return image
+
+        images = tf.data.Dataset.from_tensor_slices(paths)
+        items = images if y is None else tf.data.Dataset.zip(
+            images, tf.data.Dataset.from_tensor_slices(y)
+        )
+        if shuffle:
+            items = items.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        if y is None:
+            ds = items.map(load, num_parallel_calls=autotune, deterministic=True)
+        else:
+            ds = items.map(
+                lambda p, t: (load(p), t), num_parallel_calls=autotune, deterministic=True
+            )
+    else:
+        X = resize_images(X, size)
+        ds = tf.data.Dataset.from_tensor_slices(X if y is None else (X, y))
+        if shuffle:
+            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(autotune)

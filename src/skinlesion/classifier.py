@@ -1,0 +1,627 @@
+"""``LesionClassifier``: a custom Keras CNN behind scikit-learn's classifier API."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Mapping, Sequence
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from skinlesion._tf import import_tf, op_determinism
+from skinlesion.images import as_size, check_images, is_path_array
+
+__all__ = ["MODEL_FORMAT", "LesionClassifier", "load_model"]
+
+#: Name written into every model file, checked when loading one.
+MODEL_FORMAT = "skinlesion-model"
+_FORMAT_VERSION = 1
+_OPTIMIZERS = {"adam", "adamw", "sgd", "rmsprop", "nadam"}
+
+
+class LesionClassifier(ClassifierMixin, BaseEstimator):
+    """A convolutional network for dermoscopic images, with scikit-learn's API.
+
+    The network (see :func:`skinlesion.build_cnn`) is built from scratch (no
+    pretrained weights). Every hyperparameter of the network and of its training
+    is a constructor parameter, so :class:`~sklearn.model_selection.GridSearchCV`
+    tunes them by their plain names.
+
+    Parameters
+    ----------
+    image_size : int or (height, width), default=64
+        Images are resized to this size, at training and at prediction time.
+        ``None`` keeps the size of the training images (arrays only).
+    filters : tuple of int, default=(32, 64, 128)
+        Filters of each convolution block; its length is the number of blocks.
+    kernel_size : int, default=3
+        Side of the square convolution kernels.
+    dense_units : tuple of int, default=(128,)
+        Units of the dense layers before the softmax.
+    dropout : float, default=0.3
+        Dropout rate before and between the dense layers.
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop", "nadam"}, default="adam"
+        Keras optimizer.
+    learning_rate : float, default=1e-3
+        The optimizer's learning rate.
+    batch_size : int, default=32
+        Images per gradient step.
+    epochs : int, default=30
+        Maximum number of passes over the training images.
+    early_stopping : bool, default=True
+        Stop when the validation loss has not improved for ``patience`` epochs,
+        and keep the best weights. Needs ``validation_fraction > 0``; with no
+        validation split the training loss is watched instead.
+    validation_fraction : float, default=0.1
+        Share of the training images held out (stratified) to watch for early
+        stopping and to report ``val_*`` figures in ``history_``.
+    patience : int, default=5
+        Epochs without improvement before early stopping.
+    class_weight : "balanced", dict or None, default=None
+        Weights of the classes in the loss. ``"balanced"`` weights them inversely
+        to their frequency; a dict maps class names to weights.
+    augment : bool or dict, default=True
+        On-the-fly augmentation inside the network during training (flips,
+        rotation, zoom, contrast); a dict sets some of them, e.g.
+        ``{"flip": True, "rotation": 0.5}``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the validation split, the shuffling, dropout and
+        augmentation. With an int, two fits on the CPU give identical
+        predictions. Global seeds are never touched; TensorFlow's op-determinism
+        switch is turned on during ``fit`` only and then restored.
+    verbose : int, default=0
+        0 is silent, 1 prints one line per epoch, 2 shows Keras progress bars.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    model_ : keras.Model
+        The trained network. It takes uint8 images of ``input_shape_``.
+    history_ : dict of str to list of float
+        Per-epoch training figures: ``loss``, ``accuracy`` and, with a
+        validation split, ``val_loss``, ``val_accuracy``.
+    n_epochs_ : int
+        Epochs actually run (fewer than ``epochs`` after early stopping).
+    best_epoch_ : int
+        Epoch (1-based) whose weights were kept.
+    input_shape_ : tuple of int
+        ``(height, width, 3)`` of the images the network takes.
+
+    See Also
+    --------
+    skinlesion.build_cnn : The network architecture.
+    skinlesion.make_pipeline : Balancing and augmentation steps before the classifier.
+
+    Examples
+    --------
+    >>> from skinlesion import LesionClassifier
+    >>> from skinlesion.datasets import make_lesions
+    >>> X, y = make_lesions(n_samples=60, image_size=16, random_state=0)
+    >>> clf = LesionClassifier(image_size=16, filters=(8,), epochs=2, random_state=0)
+    >>> clf = clf.fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 3)
+    >>> list(clf.classes_)
+    ['melanoma', 'nevus', 'seborrheic keratosis']
+    """
+
+    _parameter_constraints: dict = {
+        "image_size": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
+        "filters": [tuple, list],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "dense_units": [tuple, list, Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "optimizer": [StrOptions(_OPTIMIZERS)],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "patience": [Interval(Integral, 0, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "augment": ["boolean", dict, None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        image_size: int | tuple[int, int] | None = 64,
+        filters: Sequence[int] = (32, 64, 128),
+        kernel_size: int = 3,
+        dense_units: Sequence[int] = (128,),
+        dropout: float = 0.3,
+        batch_norm: bool = True,
+        optimizer: str = "adam",
+        learning_rate: float = 1e-3,
+        batch_size: int = 32,
+        epochs: int = 30,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        patience: int = 5,
+        class_weight: str | Mapping[Any, float] | None = None,
+        augment: bool | Mapping[str, Any] | None = True,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.image_size = image_size
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.class_weight = class_weight
+        self.augment = augment
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any, *, callbacks: Sequence[Any] | None = None) -> LesionClassifier:
+        """Train the network on images ``X`` with class labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, height, width, channels) or sequence of paths
+            Images as uint8 or float in [0, 1] with 1, 3 or 4 channels, or image
+            files (JPEG, PNG, BMP, TIFF) that are read in a streaming pipeline.
+        y : array-like of shape (n,)
+            Class labels: any hashable names, such as ``"melanoma"``.
+        callbacks : list of keras.callbacks.Callback, default=None
+            Extra Keras callbacks (progress bars, logging).
+
+        Returns
+        -------
+        self : LesionClassifier
+            The fitted estimator.
+        """
+        X, y = self._check_X_y(X, y)
+        self._check_architecture()
+        encoder = LabelEncoder()
+        y_enc = encoder.fit_transform(y).astype(np.int32)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y holds one class only ({self.classes_[0]!r}); a classifier needs at least two "
+                "classes. Check that labels were read from the right column or folders."
+            )
+        size = self._resolve_size(X)
+        self.input_shape_ = (*size, 3)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(0, 2**31 - 1))
+        train_idx, val_idx = self._split(y_enc, rng)
+        class_weight = self._class_weights(y_enc[train_idx])
+
+        tf = import_tf(self.verbose)
+        import keras
+
+        from skinlesion._dataset import make_dataset
+        from skinlesion.network import build_cnn
+
+        deterministic = self.random_state is not None
+        with op_determinism(deterministic):
+            model = build_cnn(
+                self.input_shape_,
+                len(self.classes_),
+                filters=tuple(self.filters),
+                kernel_size=self.kernel_size,
+                dense_units=self.dense_units,
+                dropout=self.dropout,
+                batch_norm=self.batch_norm,
+                augment=self.augment,
+                seed=seed,
+            )
+            model.compile(
+                optimizer=keras.optimizers.get(
+                    {"class_name": self.optimizer, "config": {"learning_rate": self.learning_rate}}
+                ),
+                loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"],
+                jit_compile=False,
+            )
+            train = make_dataset(
+                X[train_idx],
+                y_enc[train_idx],
+                size=size,
+                batch_size=self.batch_size,
+                shuffle=True,
+                seed=seed,
+            )
+            validation = None
+            if len(val_idx):
+                validation = make_dataset(
+                    X[val_idx], y_enc[val_idx], size=size, batch_size=self.batch_size
+                )
+            all_callbacks = list(callbacks or [])
+            if self.early_stopping:
+                all_callbacks.append(
+                    keras.callbacks.EarlyStopping(
+                        monitor="val_loss" if validation is not None else "loss",
+                        patience=self.patience,
+                        restore_best_weights=True,
+                    )
+                )
+            keras_verbose = {0: 0, 1: 2}.get(int(self.verbose), 1)
+            history = model.fit(
+                train,
+                validation_data=validation,
+                epochs=self.epochs,
+                class_weight=class_weight,
+                callbacks=all_callbacks,
+                shuffle=False,  # the dataset shuffles itself, seeded
+                verbose=keras_verbose,
+            )
+        del tf
+        self.model_ = model
+        self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+        self.n_epochs_ = len(self.history_.get("loss", []))
+        monitor = "val_loss" if "val_loss" in self.history_ else "loss"
+        self.best_epoch_ = (
+            int(np.argmin(self.history_[monitor])) + 1
+            if self.early_stopping and self.history_.get(monitor)
+            else self.n_epochs_
+        )
+        return self
+
+    def _check_X_y(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        X = check_images(X)
+        if y is None:
+            raise ValueError("y is required: pass one class label per image.")
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "y is a column vector; it was flattened to shape (n,). Pass a 1-D array.",
+                stacklevel=3,
+            )
+            y = y.ravel()
+        if y.ndim != 1:
+            raise ValueError(
+                f"y must be 1-D (one class label per image), got shape {y.shape}. "
+                "One-hot labels can be turned into names with classes[y.argmax(axis=1)]."
+            )
+        if len(y) != len(X):
+            raise ValueError(
+                f"X and y have different lengths: {len(X)} images but {len(y)} labels."
+            )
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            raise ValueError("y contains NaN or infinite labels; drop those images first.")
+        if y.dtype.kind == "O" and any(v is None for v in y):
+            raise ValueError("y contains None labels; drop those images first.")
+        check_classification_targets(y)
+        if is_path_array(X):
+            missing = [p for p in X if not os.path.isfile(p)]
+            if missing:
+                raise ValueError(
+                    f"{len(missing)} image file(s) not found, for example {missing[0]!r}. "
+                    "Check the paths (relative paths are resolved from the current directory)."
+                )
+        return X, y
+
+    def _check_architecture(self) -> None:
+        filters = tuple(self.filters)
+        if not filters or not all(
+            isinstance(f, (int, np.integer)) and not isinstance(f, bool) and f > 0 for f in filters
+        ):
+            raise ValueError(
+                f"filters must be a non-empty sequence of positive ints, got {self.filters!r}."
+            )
+        dense = (self.dense_units,) if isinstance(self.dense_units, Integral) else self.dense_units
+        if not all(isinstance(u, (int, np.integer)) and u > 0 for u in dense):
+            raise ValueError(
+                f"dense_units must be a sequence of positive ints, got {self.dense_units!r}."
+            )
+        from skinlesion.network import resolve_augmentation
+
+        resolve_augmentation(self.augment)
+
+    def _resolve_size(self, X: np.ndarray) -> tuple[int, int]:
+        size = as_size(self.image_size)
+        if size is not None:
+            return size
+        if is_path_array(X):
+            raise ValueError(
+                "image_size=None keeps the size of in-memory images only; with file paths "
+                "set image_size (for example image_size=128)."
+            )
+        return (int(X.shape[1]), int(X.shape[2]))
+
+    def _split(
+        self, y_enc: np.ndarray, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray]:
+        indices = np.arange(len(y_enc))
+        n_classes = len(self.classes_)
+        n_val = int(np.ceil(self.validation_fraction * len(y_enc)))
+        if not self.validation_fraction or n_val == 0:
+            return indices, indices[:0]
+        if len(y_enc) - n_val < n_classes:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves fewer training images "
+                f"than classes ({len(y_enc)} images, {n_classes} classes); lower it or set it to 0."
+            )
+        counts = np.bincount(y_enc)
+        stratify = y_enc if counts.min() >= 2 and n_val >= n_classes else None
+        train_idx, val_idx = train_test_split(
+            indices, test_size=n_val, stratify=stratify, random_state=rng
+        )
+        return np.sort(train_idx), np.sort(val_idx)
+
+    def _class_weights(self, y_train: np.ndarray) -> dict[int, float] | None:
+        if self.class_weight is None:
+            return None
+        n_classes = len(self.classes_)
+        if isinstance(self.class_weight, str):
+            present = np.unique(y_train)
+            weights = np.ones(n_classes)
+            weights[present] = compute_class_weight("balanced", classes=present, y=y_train)
+            return {i: float(w) for i, w in enumerate(weights)}
+        unknown = [k for k in self.class_weight if k not in set(self.classes_.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight names class(es) {unknown} that are not in y; the classes are "
+                f"{self.classes_.tolist()}."
+            )
+        lookup = {c: i for i, c in enumerate(self.classes_.tolist())}
+        weights = {i: 1.0 for i in range(n_classes)}
+        for name, weight in self.class_weight.items():
+            weights[lookup[name]] = float(weight)
+        return weights
+
+    # ------------------------------------------------------------- predict
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, one row per image, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, height, width, channels) or sequence of paths
+            Images of any size: they are resized to the training size.
+
+        Returns
+        -------
+        proba : ndarray of shape (n, n_classes)
+            Rows sum to 1, in the order of ``X``.
+        """
+        check_is_fitted(self, "model_")
+        X = check_images(X)
+        import_tf(self.verbose)
+        from skinlesion._dataset import make_dataset
+
+        data = make_dataset(X, None, size=self.input_shape_[:2], batch_size=self.batch_size)
+        proba = np.asarray(self.model_.predict(data, verbose=0), dtype=np.float64)
+        proba = np.clip(proba, 0.0, None)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each image.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, height, width, channels) or sequence of paths
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n,)
+            Class labels from ``classes_``, in the order of ``X``.
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    # ---------------------------------------------------------- estimator
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = False
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        if "model_" in state:
+            state = dict(state)
+            state["model_"] = _model_to_bytes(state["model_"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("model_"), bytes):
+            state = dict(state)
+            state["model_"] = _model_from_bytes(state["model_"])
+        super().__setstate__(state)
+
+    # -------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the fitted classifier to one file (see :func:`load_model`).
+
+        The file is a ZIP archive holding ``skinlesion.json`` (format name and
+        version, the skinlesion version, the parameters, ``classes_``,
+        ``history_``) and ``model.keras`` (the network in Keras' own format). It
+        is written to a temporary name and renamed, so an interrupted save never
+        leaves a half-written file under ``path``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file (conventionally ending in ``.skl``).
+
+        Returns
+        -------
+        path : pathlib.Path
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from skinlesion import LesionClassifier, load_model
+        >>> from skinlesion.datasets import make_lesions
+        >>> X, y = make_lesions(n_samples=40, image_size=16, random_state=0)
+        >>> clf = LesionClassifier(image_size=16, filters=(4,), epochs=1, random_state=0).fit(X, y)
+        >>> path = clf.save(os.path.join(tempfile.mkdtemp(), "model.skl"))
+        >>> (load_model(path).predict(X) == clf.predict(X)).all()
+        np.True_
+        """
+        check_is_fitted(self, "model_")
+        from skinlesion import __version__
+
+        path = Path(path)
+        meta = {
+            "format": MODEL_FORMAT,
+            "format_version": _FORMAT_VERSION,
+            "skinlesion_version": __version__,
+            "params": _jsonable_params(self.get_params()),
+            "classes": _encode_classes(self.classes_),
+            "history": self.history_,
+            "n_epochs": self.n_epochs_,
+            "best_epoch": self.best_epoch_,
+            "input_shape": list(self.input_shape_),
+        }
+        model_bytes = _model_to_bytes(self.model_)
+        fd, tmp = tempfile.mkstemp(prefix=".skinlesion-", suffix=".tmp", dir=path.parent or ".")
+        os.close(fd)
+        try:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr("skinlesion.json", json.dumps(meta, indent=2))
+                archive.writestr("model.keras", model_bytes)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def load_model(path: str | os.PathLike[str]) -> LesionClassifier:
+    """Load a classifier saved with :meth:`LesionClassifier.save`.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    clf : LesionClassifier
+        Fitted, predicting exactly as the saved one did.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a skinlesion model file, or was written by a newer
+        format version.
+
+    Examples
+    --------
+    >>> from skinlesion import load_model
+    >>> load_model("model.skl")  # doctest: +SKIP
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {str(path)!r} does not exist.")
+    not_ours = (
+        f"{str(path)!r} is not a skinlesion model file (expected a file written by "
+        "LesionClassifier.save or `skinlesion train`)."
+    )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            meta = json.loads(archive.read("skinlesion.json"))
+            model_bytes = archive.read("model.keras")
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError):
+        raise ValueError(not_ours) from None
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        raise ValueError(not_ours)
+    if int(meta.get("format_version", 0)) > _FORMAT_VERSION:
+        raise ValueError(
+            f"{str(path)!r} was written by a newer skinlesion "
+            f"({meta.get('skinlesion_version')}); upgrade skinlesion to load it."
+        )
+    params = meta["params"]
+    for key in ("filters", "dense_units", "image_size"):
+        if isinstance(params.get(key), list):
+            params[key] = tuple(params[key])
+    clf = LesionClassifier(**params)
+    clf.classes_ = _decode_classes(meta["classes"])
+    clf.history_ = meta["history"]
+    clf.n_epochs_ = int(meta["n_epochs"])
+    clf.best_epoch_ = int(meta["best_epoch"])
+    clf.input_shape_ = tuple(meta["input_shape"])
+    clf.model_ = _model_from_bytes(model_bytes)
+    return clf
+
+
+def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, np.random.RandomState):
+            value = None
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        try:
+            json.dumps(value)
+        except TypeError:
+            raise ValueError(
+                f"parameter {key}={value!r} cannot be saved in a model file; use plain "
+                "ints, floats, strings, tuples and dicts, or pickle the estimator instead."
+            ) from None
+        out[key] = value
+    return out
+
+
+def _encode_classes(classes: np.ndarray) -> dict[str, Any]:
+    values = classes.tolist()
+    if not all(isinstance(v, (str, int, float, bool)) for v in values):
+        raise ValueError(
+            "class labels other than strings and numbers cannot be saved in a model file; "
+            "pickle the estimator instead (joblib.dump)."
+        )
+    return {"dtype": classes.dtype.str, "values": values}
+
+
+def _decode_classes(encoded: dict[str, Any]) -> np.ndarray:
+    dtype = np.dtype(encoded["dtype"])
+    if dtype.kind == "O":
+        out = np.empty(len(encoded["values"]), dtype=object)
+        out[:] = encoded["values"]
+        return out
+    return np.asarray(encoded["values"], dtype=dtype)
+
+
+def _model_to_bytes(model: Any) -> bytes:
+    import_tf()
+    with tempfile.TemporaryDirectory() as folder:
+        file = os.path.join(folder, "model.keras")
+        model.save(file)
+        return Path(file).read_bytes()
+
+
+def _model_from_bytes(data: bytes) -> Any:
+    import_tf()
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:
+        file = os.path.join(folder, "model.keras")
+        with open(file, "wb") as handle:
+            handle.write(data)
+        return keras.saving.load_model(file, compile=False)

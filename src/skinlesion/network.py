@@ -1,0 +1,179 @@
+"""The convolutional network, as a pure function of its hyperparameters.
+
+:func:`build_cnn` returns an uncompiled Keras model; training (optimizer, seeds,
+class weights, early stopping) belongs to :class:`skinlesion.LesionClassifier`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from skinlesion._tf import import_tf
+
+__all__ = ["DEFAULT_AUGMENTATION", "build_cnn", "resolve_augmentation"]
+
+#: On-the-fly augmentation used when ``augment=True``. Dermoscopic images have no
+#: natural orientation, so flips and any rotation keep the label.
+DEFAULT_AUGMENTATION: dict[str, Any] = {
+    "flip": True,
+    "rotation": 0.5,  # fraction of a full turn either way: 0.5 = any angle
+    "zoom": 0.1,
+    "contrast": 0.1,
+}
+
+Augment = bool | Mapping[str, Any] | None
+
+
+def resolve_augmentation(augment: Augment) -> dict[str, Any]:
+    """Turn the ``augment`` parameter into a full augmentation spec.
+
+    ``True`` gives :data:`DEFAULT_AUGMENTATION`, ``False``/``None`` no augmentation,
+    and a dict overrides some of the default keys (``flip``, ``rotation``,
+    ``zoom``, ``contrast``); a key left out of the dict is off.
+
+    Examples
+    --------
+    >>> from skinlesion.network import resolve_augmentation
+    >>> resolve_augmentation({"flip": True})
+    {'flip': True, 'rotation': 0.0, 'zoom': 0.0, 'contrast': 0.0}
+    """
+    if augment is None or augment is False:
+        return {"flip": False, "rotation": 0.0, "zoom": 0.0, "contrast": 0.0}
+    if augment is True:
+        return dict(DEFAULT_AUGMENTATION)
+    if isinstance(augment, Mapping):
+        unknown = set(augment) - set(DEFAULT_AUGMENTATION)
+        if unknown:
+            raise ValueError(
+                f"unknown augmentation key(s) {sorted(unknown)}; use any of "
+                f"{sorted(DEFAULT_AUGMENTATION)}."
+            )
+        spec = {"flip": bool(augment.get("flip", False))}
+        for key in ("rotation", "zoom", "contrast"):
+            value = float(augment.get(key, 0.0))
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"augment[{key!r}] must lie in [0, 1], got {value}.")
+            spec[key] = value
+        return spec
+    raise ValueError(f"augment must be a bool or a dict, got {augment!r}.")
+
+
+def build_cnn(
+    input_shape: Sequence[int],
+    n_classes: int,
+    *,
+    filters: Sequence[int] = (32, 64, 128),
+    kernel_size: int = 3,
+    dense_units: Sequence[int] | int = (128,),
+    dropout: float = 0.3,
+    batch_norm: bool = True,
+    augment: Augment = True,
+    seed: int | None = None,
+) -> Any:
+    """Build the lesion CNN (uncompiled) from scratch, with no pretrained weights.
+
+    The network takes ``uint8`` RGB images and rescales them itself. It is:
+    optional augmentation layers (active in training only) -> for each entry of
+    ``filters``: convolution, optional batch normalisation, ReLU, 2x2 max
+    pooling -> global average pooling -> dropout -> for each entry of
+    ``dense_units``: dense + ReLU + dropout -> softmax over ``n_classes``.
+
+    Parameters
+    ----------
+    input_shape : (height, width, 3)
+        Shape of one image.
+    n_classes : int
+        Number of output classes (at least 2).
+    filters : sequence of int, default=(32, 64, 128)
+        Convolution filters of each block; its length is the number of blocks.
+    kernel_size : int, default=3
+        Side of the square convolution kernels.
+    dense_units : int or sequence of int, default=(128,)
+        Units of the dense layers before the softmax; ``()`` for none.
+    dropout : float, default=0.3
+        Dropout rate before and between the dense layers.
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution.
+    augment : bool or dict, default=True
+        On-the-fly augmentation (see :func:`resolve_augmentation`).
+    seed : int, default=None
+        Seeds every weight initialiser, dropout and augmentation layer, so two
+        builds with the same seed are identical without touching global seeds.
+
+    Returns
+    -------
+    model : keras.Model
+
+    Examples
+    --------
+    >>> from skinlesion import build_cnn
+    >>> model = build_cnn((32, 32, 3), n_classes=3, filters=(8, 16), seed=0)
+    >>> model.output_shape
+    (None, 3)
+    """
+    import_tf()
+    import keras
+    from keras import layers
+
+    if n_classes < 2:
+        raise ValueError(f"n_classes must be at least 2, got {n_classes}.")
+    if isinstance(dense_units, (int, np.integer)):
+        dense_units = (int(dense_units),)
+    rng = np.random.RandomState(seed)
+
+    def next_seed() -> int | None:
+        return None if seed is None else int(rng.randint(0, 2**31 - 1))
+
+    def he() -> Any:
+        return keras.initializers.HeNormal(seed=next_seed())
+
+    spec = resolve_augmentation(augment)
+    inputs = keras.Input(shape=tuple(input_shape), dtype="uint8", name="image")
+    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
+    if spec["flip"]:
+        x = layers.RandomFlip("horizontal_and_vertical", seed=next_seed(), name="aug_flip")(x)
+    if spec["rotation"] > 0:
+        x = layers.RandomRotation(
+            spec["rotation"], fill_mode="reflect", seed=next_seed(), name="aug_rotation"
+        )(x)
+    if spec["zoom"] > 0:
+        x = layers.RandomZoom(
+            (-spec["zoom"], spec["zoom"]), fill_mode="reflect", seed=next_seed(), name="aug_zoom"
+        )(x)
+    if spec["contrast"] > 0:
+        x = layers.RandomContrast(spec["contrast"], seed=next_seed(), name="aug_contrast")(x)
+
+    for block, n_filters in enumerate(filters, start=1):
+        x = layers.Conv2D(
+            int(n_filters),
+            kernel_size,
+            padding="same",
+            use_bias=not batch_norm,
+            kernel_initializer=he(),
+            name=f"block{block}_conv",
+        )(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"block{block}_bn")(x)
+        x = layers.Activation("relu", name=f"block{block}_relu")(x)
+        x = layers.MaxPooling2D(2, padding="same", name=f"block{block}_pool")(x)
+
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    if dropout > 0:
+        x = layers.Dropout(dropout, seed=next_seed(), name="dropout")(x)
+    for i, units in enumerate(dense_units, start=1):
+        x = layers.Dense(int(units), activation="relu", kernel_initializer=he(), name=f"dense{i}")(
+            x
+        )
+        if dropout > 0:
+            x = layers.Dropout(dropout, seed=next_seed(), name=f"dense{i}_dropout")(x)
+    outputs = layers.Dense(
+        n_classes,
+        activation="softmax",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()),
+        dtype="float32",
+        name="probabilities",
+    )(x)
+    return keras.Model(inputs, outputs, name="lesion_cnn")
