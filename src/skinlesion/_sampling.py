@@ -1,0 +1,264 @@
+"""What :class:`~skinlesion.Rebalancer` and :class:`~skinlesion.Augmenter` share.
+
+Both are imbalanced-learn samplers over images: ``fit_resample(X, y)`` takes a
+4-D image array or a list of paths (validated by
+:func:`skinlesion.images.check_images`) and class labels, and only ever runs at
+fit time inside :class:`skinlesion.Pipeline` (imbalanced-learn's pipeline).
+
+This module holds the label checks, the resolution of a ``sampling_strategy``
+into a target count per class (imbalanced-learn's semantics, plus an ``int``
+meaning "this many images per class"), and the guard that turns a plain
+scikit-learn ``Pipeline`` into a clear error instead of a silent misuse.
+"""
+
+from __future__ import annotations
+
+import inspect
+import numbers
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
+
+import numpy as np
+from imblearn.base import BaseSampler
+from imblearn.utils import check_sampling_strategy
+from sklearn.utils import check_consistent_length
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+__all__ = ["ImageSampler", "class_counts", "resolve_targets"]
+
+_PIPELINE_HINT = (
+    "{name} is a sampler: it changes the training images at fit time only, which a "
+    "scikit-learn Pipeline cannot do. Build the pipeline with skinlesion.make_pipeline(...) "
+    "(or skinlesion.Pipeline / imblearn.pipeline.Pipeline) instead of "
+    "sklearn.pipeline.make_pipeline / sklearn.pipeline.Pipeline."
+)
+
+
+def _asked_by_sklearn_pipeline(sampler: Any) -> bool:
+    """True when the nearest pipeline on the call stack is a plain scikit-learn one.
+
+    imbalanced-learn's Pipeline refuses a step that has both ``fit_resample`` and
+    ``transform``, while scikit-learn's refuses a step without ``transform`` with a
+    message that does not help. So ``transform`` exists only when a plain
+    scikit-learn pipeline asks for it, and then raises the helpful error.
+    """
+    from imblearn.pipeline import Pipeline as ImbPipeline
+    from sklearn.pipeline import Pipeline as SkPipeline
+
+    frame = inspect.currentframe()
+    try:
+        while frame is not None:
+            owner = frame.f_locals.get("self")
+            if isinstance(owner, SkPipeline):
+                return not isinstance(owner, ImbPipeline)
+            frame = frame.f_back
+        return False
+    finally:
+        del frame
+
+
+def check_labels(y: Any, n: int) -> np.ndarray:
+    """Validate class labels for ``n`` images; return them as a 1-D array."""
+    if y is None:
+        raise ValueError("y is required: a sampler balances classes, so pass one label per image.")
+    y_arr = np.asarray(y)
+    if y_arr.ndim != 1:
+        kind = type_of_target(y_arr) if y_arr.ndim == 2 else f"{y_arr.ndim}-D"
+        raise ValueError(
+            f"y must be 1-D, one class label per image, got shape {y_arr.shape} ({kind}). "
+            "Pass class names, not one-hot rows; use y.argmax(axis=1) or the names."
+        )
+    check_classification_targets(y_arr)
+    check_consistent_length(np.empty(n), y_arr)
+    return y_arr
+
+
+def class_counts(y: np.ndarray) -> dict[Hashable, int]:
+    """Class label -> number of images, in sorted label order."""
+    labels, n_per_label = np.unique(y, return_counts=True)
+    return dict(zip(labels.tolist(), n_per_label.tolist(), strict=True))
+
+
+def _check_count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{what} must be a whole number of images, got {value!r}.")
+    return int(value)
+
+
+def resolve_targets(
+    sampling_strategy: Any, y: np.ndarray, method: str
+) -> dict[Hashable, int]:
+    """Turn a sampling strategy into the number of images each class will have.
+
+    Parameters
+    ----------
+    sampling_strategy : str, float, int, dict or callable
+        imbalanced-learn's strategies (``"auto"``, ``"minority"``, ``"not minority"``,
+        ``"not majority"``, ``"all"``, a float ratio, a dict of per-class counts, a
+        callable), or an int: with ``method="over"`` every class gets *at least* that
+        many images, with ``"under"`` *at most*, with ``"both"`` *exactly*.
+    y : ndarray of shape (n,)
+        Class labels.
+    method : {"over", "under", "both"}
+        Whether classes may grow, shrink, or both.
+
+    Returns
+    -------
+    targets : dict
+        Class label -> number of images after resampling, for every class in ``y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinlesion._sampling import resolve_targets
+    >>> y = np.array(["nevus"] * 5 + ["melanoma"] * 2)
+    >>> resolve_targets("auto", y, "over")
+    {'melanoma': 5, 'nevus': 5}
+    >>> resolve_targets(4, y, "both")
+    {'melanoma': 4, 'nevus': 4}
+    """
+    if isinstance(sampling_strategy, (bool, np.bool_)):
+        raise ValueError(
+            f"sampling_strategy={sampling_strategy!r} is not a strategy; give 'auto', an int "
+            "(images per class) or a dict {class: count}."
+        )
+    counts = class_counts(y)
+    classes = list(counts)
+    if isinstance(sampling_strategy, numbers.Integral) and not isinstance(sampling_strategy, bool):
+        target = int(sampling_strategy)
+        if target < 1:
+            raise ValueError(
+                f"sampling_strategy={target} asks for {target} images per class; give a "
+                "positive number of images."
+            )
+        if method == "over":
+            return {c: max(n, target) for c, n in counts.items()}
+        if method == "under":
+            return {c: min(n, target) for c, n in counts.items()}
+        return dict.fromkeys(counts, target)
+    if isinstance(sampling_strategy, Mapping):
+        unknown = [c for c in sampling_strategy if c not in counts]
+        if unknown:
+            raise ValueError(
+                f"sampling_strategy names class(es) {unknown!r} that are not in y; the classes "
+                f"in y are {classes!r}. Check the spelling, or drop classes with no images."
+            )
+        targets = dict(counts)
+        for c, value in sampling_strategy.items():
+            value = _check_count(value, f"sampling_strategy[{c!r}]")
+            if value < 1:
+                raise ValueError(
+                    f"sampling_strategy[{c!r}]={value} would leave class {c!r} empty; give at "
+                    "least 1 image, or remove that class's images from the data instead."
+                )
+            if method == "over" and value < counts[c]:
+                raise ValueError(
+                    f"sampling_strategy[{c!r}]={value} is below the {counts[c]} images class "
+                    f"{c!r} already has, but over-sampling only adds images. Ask for at least "
+                    f"{counts[c]}, or use Rebalancer(method='both') to also under-sample."
+                )
+            if method == "under" and value > counts[c]:
+                raise ValueError(
+                    f"sampling_strategy[{c!r}]={value} is above the {counts[c]} images class "
+                    f"{c!r} has, but under-sampling only removes images. Ask for at most "
+                    f"{counts[c]}, or use method='both' to also over-sample."
+                )
+            targets[c] = value
+        return targets
+    if method == "both":
+        raise ValueError(
+            f"method='both' needs target counts: sampling_strategy must be an int (images per "
+            f"class) or a dict {{class: count}}, got {sampling_strategy!r}. For imbalanced-learn's "
+            "named strategies use method='over' or method='under'."
+        )
+    if len(counts) < 2 and isinstance(sampling_strategy, (str, float, Callable)):
+        raise ValueError(
+            f"y holds one class only ({classes[0]!r}); sampling_strategy={sampling_strategy!r} "
+            "balances classes against each other and needs at least two. Give an int (images "
+            "per class) instead."
+        )
+    sampling_type = "over-sampling" if method == "over" else "under-sampling"
+    resolved = check_sampling_strategy(sampling_strategy, y, sampling_type)
+    targets = dict(counts)
+    for c, value in resolved.items():
+        # imbalanced-learn: over-sampling gives images to add, under-sampling final counts.
+        targets[c] = counts[c] + int(value) if method == "over" else int(value)
+    return targets
+
+
+def _unavailable_transform(self: Any, X: Any) -> Any:
+    raise TypeError(_PIPELINE_HINT.format(name=type(self).__name__))
+
+
+class ImageSampler(BaseSampler):
+    """Base class: an imbalanced-learn sampler whose ``X`` holds images.
+
+    Subclasses implement ``_fit_resample(X, y, X_original) -> (X_out, y_out)`` on
+    validated input (a uint8 image array or an object array of paths; ``X_original``
+    is what the caller passed) and set ``sample_indices_``.
+    """
+
+    _sampling_type = "bypass"  # our samplers resolve their own strategies
+
+    # Present only when a plain scikit-learn Pipeline asks for it: then it raises a
+    # TypeError that says to use skinlesion.make_pipeline (see _asked_by_sklearn_pipeline).
+    transform = available_if(_asked_by_sklearn_pipeline)(_unavailable_transform)
+
+    def _check_X_y(self, X: Any, y: Any, accept_sparse: Any = None) -> tuple[Any, Any, bool]:
+        from skinlesion.images import check_images
+
+        X_checked = check_images(X)
+        y_checked = check_labels(y, len(X_checked))
+        return X_checked, y_checked, False
+
+    def fit(self, X: Any, y: Any, **params: Any) -> ImageSampler:
+        """Check ``X`` and ``y``; use :meth:`fit_resample` to resample.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        self._check_X_y(X, y)
+        return self
+
+    def fit_resample(self, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
+        """Resample images ``X`` and labels ``y``; used by the pipeline at fit time only.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, height, width, channels), or list of paths
+            Images, as :func:`skinlesion.images.check_images` accepts them.
+        y : array-like of shape (n,)
+            Class labels.
+
+        Returns
+        -------
+        X_resampled : ndarray or list
+            The resampled images (see the class description for their kind).
+        y_resampled : same kind as ``y``
+            Their labels.
+        """
+        self._validate_params()
+        X_checked, y_arr, _ = self._check_X_y(X, y)
+        X_out, y_out = self._fit_resample(X_checked, y_arr, X_original=X)
+        return X_out, self._restore_y(y, y_out)
+
+    def _restore_y(self, y_in: Any, y_out: np.ndarray) -> Any:
+        if isinstance(y_in, list):
+            return y_out.tolist()
+        if type(y_in).__name__ == "Series":
+            import pandas as pd
+
+            return pd.Series(y_out, name=y_in.name, dtype=y_in.dtype)
+        return y_out
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.sparse = False
+        tags.input_tags.dataframe = False
+        tags.input_tags.string = True  # file paths
+        tags.non_deterministic = False
+        return tags
