@@ -1,0 +1,942 @@
+"""The ``skinlesion`` command line (also ``python -m skinlesion``).
+
+Commands
+--------
+``skinlesion demo``
+    Train on built-in synthetic lesions and print a per-class report.
+``skinlesion train DATA_DIR --out model.skl``
+    Train on a class-per-folder directory (or a HAM10000 root) and save the model.
+``skinlesion evaluate MODEL DATA_DIR``
+    Print the clinical report of a saved model on a labelled folder (``--report`` writes HTML).
+``skinlesion predict MODEL IMAGE...``
+    Print the predicted class and the probability of each class for each image.
+``skinlesion audit DATA_DIR``
+    Find duplicates, conflicting labels, train/test leakage and imbalance in a data set.
+
+Exit status: 0 on success, 1 when the data or the model cannot be used (a missing
+folder, an empty class, a corrupt image, a file that is not a skinlesion model),
+2 when the command line itself is wrong. Every such failure is reported as one
+line, ``skinlesion: error: ...``, on standard error, without a traceback.
+Results go to standard output; progress and notes go to standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "CommandError", "build_parser", "main"]
+
+#: The command succeeded.
+EXIT_OK = 0
+#: The data, the images or the model file could not be used.
+EXIT_FAILURE = 1
+#: The command line is wrong (unknown option, missing argument, bad value).
+EXIT_USAGE = 2
+
+PROG = "skinlesion"
+
+
+class CommandError(Exception):
+    """A mistake in the user's command or data, shown as one line without a traceback.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    status : int, default=EXIT_FAILURE
+        The exit status of the command.
+
+    Examples
+    --------
+    >>> from skinlesion.cli import CommandError, EXIT_USAGE
+    >>> err = CommandError("no such folder 'x'", status=EXIT_USAGE)
+    >>> str(err), err.status
+    ("no such folder 'x'", 2)
+    """
+
+    def __init__(self, message: str, status: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors become one-line :class:`CommandError`."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog
+        raise CommandError(f"{message} (see '{command} --help')", status=EXIT_USAGE)
+
+
+# --------------------------------------------------------------------------------------
+# argument types
+# --------------------------------------------------------------------------------------
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _int_tuple(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated whole numbers such as 32,64,128, got {text!r}"
+        ) from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive numbers such as 32,64,128, got {text!r}"
+        )
+    return values
+
+
+# --------------------------------------------------------------------------------------
+# the parser
+# --------------------------------------------------------------------------------------
+_EPILOG_EXIT = "Exit status: 0 success, 1 the data or model cannot be used, 2 bad command line"
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="show TensorFlow's messages and Python tracebacks (repeat for more)",
+    )
+    group.add_argument("-q", "--quiet", action="store_true", help="print results only, no progress")
+
+
+def _training_options(parser: argparse.ArgumentParser, *, image_size: int, epochs: int) -> None:
+    group = parser.add_argument_group("network and training")
+    group.add_argument(
+        "--image-size",
+        type=_positive_int,
+        default=image_size,
+        metavar="PX",
+        help=f"images are resized to PX x PX pixels (default: {image_size})",
+    )
+    group.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=epochs,
+        help=f"largest number of passes over the training images (default: {epochs})",
+    )
+    group.add_argument(
+        "--filters",
+        type=_int_tuple,
+        default=None,
+        metavar="N,N,...",
+        help="convolution filters per block, e.g. 32,64,128 (default: the classifier's)",
+    )
+    group.add_argument(
+        "--batch-size", type=_positive_int, default=32, help="images per batch (default: 32)"
+    )
+    group.add_argument(
+        "--learning-rate",
+        type=_positive_float,
+        default=1e-3,
+        metavar="LR",
+        help="Adam learning rate (default: 0.001)",
+    )
+    group.add_argument(
+        "--patience",
+        type=_positive_int,
+        default=5,
+        help="early stopping: epochs without improvement before stopping (default: 5)",
+    )
+    group.add_argument(
+        "--validation-fraction",
+        type=_fraction,
+        default=0.1,
+        metavar="F",
+        help="share of the training images held out for early stopping; 0 disables "
+        "early stopping (default: 0.1)",
+    )
+    group.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_false",
+        help="turn off the random flips, rotations, zoom and contrast applied while training",
+    )
+    group.add_argument(
+        "--random-state",
+        type=_non_negative_int,
+        default=0,
+        metavar="SEED",
+        help="seed that makes the run repeatable (default: 0)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``skinlesion`` argument parser with its five commands.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> from skinlesion.cli import build_parser
+    >>> args = build_parser().parse_args(["demo", "--epochs", "3"])
+    >>> args.command, args.epochs
+    ('demo', 3)
+    """
+    from skinlesion import __version__
+
+    parser = _Parser(
+        prog=PROG,
+        description="Classify dermoscopic skin-lesion images with a CNN: train, evaluate, "
+        "predict and audit from the command line.",
+        epilog=f"Run '{PROG} COMMAND --help' for a command's options. {_EPILOG_EXIT}.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    # demo -----------------------------------------------------------------------------
+    demo = commands.add_parser(
+        "demo",
+        help="train on built-in synthetic lesions and print a report (about a minute)",
+        description="Draw synthetic dermoscopy-like lesions, split them into training and "
+        "test images (stratified), train a LesionClassifier and print its per-class "
+        "report on the test images. Needs no data and no GPU.",
+        epilog=_EPILOG_EXIT,
+    )
+    data = demo.add_argument_group("synthetic data")
+    data.add_argument(
+        "--n-samples",
+        type=_positive_int,
+        default=750,
+        metavar="N",
+        help="number of synthetic images (default: 750)",
+    )
+    data.add_argument(
+        "--n-classes",
+        type=_positive_int,
+        default=3,
+        metavar="K",
+        help="number of lesion classes, 2 to 7 (default: 3)",
+    )
+    data.add_argument(
+        "--test-size",
+        type=_fraction,
+        default=0.25,
+        metavar="F",
+        help="share of the images kept for the report (default: 0.25)",
+    )
+    _training_options(demo, image_size=64, epochs=12)
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also save the model, the report (HTML) and figures in DIR",
+    )
+    _common(demo)
+    demo.set_defaults(handler=_cmd_demo)
+
+    # train ----------------------------------------------------------------------------
+    train = commands.add_parser(
+        "train",
+        help="train a classifier on a folder of images and save it",
+        description="Train a LesionClassifier on DATA_DIR and save it to a single model "
+        "file, with a plot of its training history beside it. DATA_DIR is either a "
+        "class-per-folder directory (DATA_DIR/<class>/*.jpg, as in the ISIC archive) or a "
+        "HAM10000 root (HAM10000_metadata.csv and the images).",
+        epilog=_EPILOG_EXIT,
+    )
+    train.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="folder of images")
+    train.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="MODEL",
+        help="model file to write, e.g. model.skl (its history plot goes to MODEL.history.png)",
+    )
+    _training_options(train, image_size=128, epochs=30)
+    train.add_argument(
+        "--balance",
+        choices=("none", "weights", "auto", "over", "under"),
+        default="none",
+        help="class imbalance: 'weights' weighs the loss by inverse class frequency; 'auto' "
+        "and 'over' repeat images of the smaller classes up to the largest class; 'under' "
+        "drops images of the larger classes down to the smallest (default: none)",
+    )
+    train.add_argument(
+        "--overwrite", action="store_true", help="replace MODEL if it exists already"
+    )
+    _common(train)
+    train.set_defaults(handler=_cmd_train)
+
+    # evaluate -------------------------------------------------------------------------
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="clinical report of a saved model on a labelled folder of images",
+        description="Predict the images of DATA_DIR (class-per-folder or HAM10000 layout) "
+        "with the model and print the clinical report: sensitivity, specificity, PPV, NPV, "
+        "AUC and more per class, with confidence intervals.",
+        epilog=_EPILOG_EXIT,
+    )
+    evaluate.add_argument("model", type=Path, metavar="MODEL", help="a model file from 'train'")
+    evaluate.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="labelled images")
+    evaluate.add_argument(
+        "--report", type=Path, default=None, metavar="HTML", help="also write the report here"
+    )
+    evaluate.add_argument(
+        "--json", type=Path, default=None, metavar="FILE", help="also write the figures as JSON"
+    )
+    evaluate.add_argument(
+        "--positive",
+        default=None,
+        metavar="CLASS",
+        help="the class to screen for, e.g. melanoma; adds the operating-point block",
+    )
+    evaluate.add_argument(
+        "--n-bootstraps",
+        type=_non_negative_int,
+        default=1000,
+        metavar="N",
+        help="bootstrap resamples for the confidence intervals (default: 1000)",
+    )
+    evaluate.add_argument(
+        "--random-state",
+        type=_non_negative_int,
+        default=0,
+        metavar="SEED",
+        help="seed of the bootstrap (default: 0)",
+    )
+    _common(evaluate)
+    evaluate.set_defaults(handler=_cmd_evaluate)
+
+    # predict --------------------------------------------------------------------------
+    predict = commands.add_parser(
+        "predict",
+        help="predict the class of images with a saved model",
+        description="Print, for each image, the predicted class and the probability of "
+        "every class. A folder stands for the images directly inside it.",
+        epilog=_EPILOG_EXIT,
+    )
+    predict.add_argument("model", type=Path, metavar="MODEL", help="a model file from 'train'")
+    predict.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="image files")
+    predict.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
+    _common(predict)
+    predict.set_defaults(handler=_cmd_predict)
+
+    # audit ----------------------------------------------------------------------------
+    audit = commands.add_parser(
+        "audit",
+        help="find duplicates, conflicting labels, leakage and imbalance in a data set",
+        description="Audit a class-per-folder directory (or a HAM10000 root): byte-identical "
+        "and near-identical images within a class and across classes, class counts and "
+        "imbalance, tiny, grayscale or oddly sized images; with --test, images shared "
+        "between the training and test sets (leakage).",
+        epilog=_EPILOG_EXIT + " (and 3 with --strict when the audit finds problems)",
+    )
+    audit.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="folder of images")
+    audit.add_argument(
+        "--test", type=Path, default=None, metavar="TEST_DIR", help="test set to check for leakage"
+    )
+    audit.add_argument(
+        "--json", type=Path, default=None, metavar="FILE", help="also write the findings as JSON"
+    )
+    audit.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with status 3 when the audit finds duplicates, conflicts or leakage",
+    )
+    _common(audit)
+    audit.set_defaults(handler=_cmd_audit)
+    return parser
+
+
+# --------------------------------------------------------------------------------------
+# entry point
+# --------------------------------------------------------------------------------------
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``skinlesion`` command line and return its exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, default=None
+        The arguments after the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 when the data or model cannot be used, 2 for a wrong
+        command line.
+
+    Examples
+    --------
+    >>> from skinlesion.cli import main
+    >>> main(["--version"])  # doctest: +ELLIPSIS
+    skinlesion ...
+    0
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args: argparse.Namespace | None = None
+    try:
+        try:
+            args, extra = build_parser().parse_known_args(argv)
+        except SystemExit as exc:  # --help and --version
+            return int(exc.code or 0)
+        if extra:
+            where = f"{PROG} {args.command}" if args.command else PROG
+            raise CommandError(
+                f"unrecognized arguments: {' '.join(extra)} (see '{where} --help')",
+                status=EXIT_USAGE,
+            )
+        if args.command is None:
+            raise CommandError(
+                "no command given; choose one of demo, train, evaluate, predict, audit "
+                f"(see '{PROG} --help')",
+                status=EXIT_USAGE,
+            )
+        with _quiet_libraries(args.verbose):
+            return int(args.handler(args) or EXIT_OK)
+    except CommandError as err:
+        return _fail(str(err), err.status)
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `skinlesion predict ... | head`
+        with contextlib.suppress(Exception):
+            sys.stdout = open(os.devnull, "w")
+        return EXIT_OK
+    except (ValueError, OSError) as err:
+        # The library raises these for bad input with a message naming the problem and
+        # the fix (ImageReadError is a ValueError). Anything else is a bug: traceback.
+        if getattr(args, "verbose", 0):
+            raise
+        return _fail(_one_line(err), EXIT_FAILURE)
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return status
+
+
+def _one_line(err: BaseException) -> str:
+    if isinstance(err, OSError) and err.filename is not None and err.strerror:
+        text = f"{err.strerror}: {os.fspath(err.filename)!r}"
+    else:
+        text = str(err) or type(err).__name__
+    return " ".join(text.split())
+
+
+@contextlib.contextmanager
+def _quiet_libraries(verbose: int) -> Iterator[None]:
+    """Keep TensorFlow's and Keras' messages and warnings away unless ``--verbose``."""
+    if verbose:
+        yield
+        return
+    saved = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = saved if saved is not None else "3"
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+
+
+# --------------------------------------------------------------------------------------
+# helpers shared by the commands
+# --------------------------------------------------------------------------------------
+def _note(args: argparse.Namespace, message: str) -> None:
+    """A progress note on stderr (hidden by --quiet)."""
+    if not args.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _start_tensorflow(args: argparse.Namespace) -> None:
+    from skinlesion._tf import import_tf
+
+    import_tf(verbose=args.verbose)
+
+
+def _check_folder(path: Path, what: str = "data folder") -> Path:
+    if not path.exists():
+        raise CommandError(f"{what} {str(path)!r} does not exist")
+    if not path.is_dir():
+        raise CommandError(f"{what} {str(path)!r} is not a folder")
+    return path
+
+
+def _is_ham10000(root: Path) -> bool:
+    return any(root.glob("*metadata*.csv")) or (root / "HAM10000_metadata.csv").exists()
+
+
+def _load_labelled(root: Path, *, image_size: int | None = None) -> dict[str, Any]:
+    """Load a labelled folder as image paths: class-per-folder or HAM10000 layout."""
+    from skinlesion import datasets
+
+    _check_folder(root)
+    if _is_ham10000(root):
+        bunch = datasets.load_ham10000(root, as_paths=True)
+        layout = "HAM10000"
+    else:
+        bunch = datasets.load_image_folder(root, as_paths=True)
+        layout = "class-per-folder"
+    paths = bunch.get("paths", bunch.get("images"))
+    target = bunch["target"]
+    if len(paths) == 0:
+        raise CommandError(f"no images found in {str(root)!r}")
+    return {
+        "X": paths,
+        "y": target,
+        "groups": bunch.get("groups"),
+        "layout": layout,
+        "target_names": list(bunch.get("target_names", sorted(set(target)))),
+    }
+
+
+def _class_counts(y: Sequence[Any]) -> str:
+    import numpy as np
+
+    names, counts = np.unique(np.asarray(y), return_counts=True)
+    return ", ".join(f"{n} {c}" for n, c in zip(names, counts, strict=True))
+
+
+def _check_classes(y: Sequence[Any], root: Path, *, minimum: int = 2) -> None:
+    import numpy as np
+
+    names, counts = np.unique(np.asarray(y), return_counts=True)
+    if len(names) < 2:
+        raise CommandError(
+            f"{str(root)!r} holds only one class ({names[0] if len(names) else 'none'}); "
+            "training needs images of at least two classes"
+        )
+    small = [f"{n!r} ({c})" for n, c in zip(names, counts, strict=True) if c < minimum]
+    if small:
+        raise CommandError(
+            f"too few images in class {', '.join(small)} of {str(root)!r}: each class needs "
+            f"at least {minimum} images to train"
+        )
+
+
+def _make_classifier(args: argparse.Namespace, **overrides: Any) -> Any:
+    from skinlesion import LesionClassifier
+
+    params: dict[str, Any] = {
+        "image_size": args.image_size,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "patience": args.patience,
+        "validation_fraction": args.validation_fraction,
+        "early_stopping": args.validation_fraction > 0,
+        "augment": args.augment,
+        "random_state": args.random_state,
+        "verbose": 0,
+    }
+    if args.filters is not None:
+        params["filters"] = args.filters
+    params.update(overrides)
+    return LesionClassifier(**params)
+
+
+def _fit(args: argparse.Namespace, model: Any, X: Any, y: Any) -> Any:
+    """Fit ``model`` (a classifier or a pipeline) with a per-epoch progress line."""
+    from sklearn.base import is_classifier
+
+    fit_params: dict[str, Any] = {}
+    if not args.quiet:
+        from skinlesion._progress import make_progress_callback
+
+        callback = make_progress_callback(args.epochs)
+        key = "callbacks" if is_classifier(model) and not hasattr(model, "steps") else None
+        if key is None:  # a pipeline: route the callback to its classifier step
+            key = f"{model.steps[-1][0]}__callbacks"
+        fit_params[key] = [callback]
+    return model.fit(X, y, **fit_params)
+
+
+def _final_estimator(model: Any) -> Any:
+    return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def _load_model(path: Path) -> Any:
+    from skinlesion import load_model
+
+    if not path.exists():
+        raise CommandError(f"model file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise CommandError(f"model {str(path)!r} is a folder; give the model file from 'train'")
+    try:
+        return load_model(path)
+    except (ValueError, OSError, EOFError) as err:  # load_model names the file and the fix
+        raise CommandError(_one_line(err)) from None
+
+
+def _report(y_true: Any, proba: Any, classes: Any, *, positive: str | None, args: Any) -> Any:
+    """The clinical report, or scikit-learn's classification report as a fallback."""
+    try:
+        from skinlesion.metrics import clinical_report
+    except ImportError:
+        clinical_report = None
+    if clinical_report is None:
+        import numpy as np
+        from sklearn.metrics import classification_report
+
+        y_pred = np.asarray(classes)[np.argmax(proba, axis=1)]
+        return classification_report(y_true, y_pred, digits=3, zero_division=0)
+    kwargs: dict[str, Any] = {"classes": classes, "random_state": args.random_state}
+    if positive is not None:
+        kwargs["positive"] = positive
+    if getattr(args, "n_bootstraps", None) is not None:
+        kwargs["n_bootstraps"] = args.n_bootstraps
+    return clinical_report(y_true, proba, **kwargs)
+
+
+def _save_figures(out: Path, clf: Any, y_true: Any, proba: Any, report: Any) -> list[Path]:
+    """Save the training history, the confusion matrix and the HTML report in ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    written = []
+    path = out / "history.png"
+    _plot_history(clf.history_, path)
+    written.append(path)
+
+    y_pred = np.asarray(clf.classes_)[np.argmax(proba, axis=1)]
+    fig, ax = plt.subplots(figsize=(5, 4.5), layout="constrained")
+    ConfusionMatrixDisplay.from_predictions(
+        y_true, y_pred, labels=clf.classes_, ax=ax, colorbar=False, xticks_rotation=30
+    )
+    ax.set_title("Confusion matrix (test images)")
+    path = out / "confusion_matrix.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+
+    if hasattr(report, "to_html"):
+        path = out / "report.html"
+        report.to_html(path)
+        written.append(path)
+    return written
+
+
+def _plot_history(history: dict[str, list[float]], path: Path) -> None:
+    """Loss and accuracy per epoch, training and validation, in one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        for key, label in ((metric, "training"), (f"val_{metric}", "validation")):
+            values = history.get(key)
+            if values:
+                ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=label)
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------------------
+# the commands
+# --------------------------------------------------------------------------------------
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import time
+
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from skinlesion.datasets import make_lesions
+
+    if not 2 <= args.n_classes <= 7:
+        raise CommandError(
+            f"--n-classes must be between 2 and 7, got {args.n_classes}", status=EXIT_USAGE
+        )
+    if args.test_size <= 0:
+        raise CommandError("--test-size must be above 0", status=EXIT_USAGE)
+    n_test = round(args.n_samples * args.test_size)
+    if n_test < args.n_classes or args.n_samples - n_test < 2 * args.n_classes:
+        raise CommandError(
+            f"--n-samples {args.n_samples} is too small for {args.n_classes} classes; use at "
+            f"least {max(10 * args.n_classes, 40)}",
+            status=EXIT_USAGE,
+        )
+    if args.out is not None:
+        if args.out.exists() and not args.out.is_dir():
+            raise CommandError(f"--out {str(args.out)!r} exists and is not a folder")
+        args.out.mkdir(parents=True, exist_ok=True)
+
+    start = time.perf_counter()
+    X, y = make_lesions(
+        n_samples=args.n_samples,
+        n_classes=args.n_classes,
+        image_size=args.image_size,
+        random_state=args.random_state,
+    )
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=args.test_size, stratify=y, random_state=args.random_state
+    )
+    _note(
+        args,
+        f"synthetic lesions: {len(X)} images of {args.image_size}x{args.image_size} px, "
+        f"{args.n_classes} classes ({_class_counts(y)})\n"
+        f"training on {len(X_train)} images, testing on {len(X_test)} (stratified split)",
+    )
+    _start_tensorflow(args)
+    clf = _fit(args, _make_classifier(args), X_train, y_train)
+    proba = clf.predict_proba(X_test)
+    report = _report(y_test, proba, clf.classes_, positive=None, args=args)
+    accuracy = float(np.mean(np.asarray(clf.classes_)[np.argmax(proba, axis=1)] == y_test))
+    print(f"\nReport on {len(X_test)} held-out synthetic test images:\n")
+    print(report)
+    print(
+        f"\naccuracy {accuracy:.3f} (chance {1 / args.n_classes:.3f}); "
+        f"finished in {time.perf_counter() - start:.0f}s"
+    )
+    if args.out is not None:
+        model_path = args.out / "model.skl"
+        clf.save(model_path)
+        written = [model_path, *_save_figures(args.out, clf, y_test, proba, report)]
+        print("wrote " + ", ".join(str(p) for p in written))
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    out: Path = args.out
+    if out.is_dir():
+        raise CommandError(f"--out {str(out)!r} is a folder; give a file name such as model.skl")
+    if out.exists() and not args.overwrite:
+        raise CommandError(f"{str(out)!r} exists already; pass --overwrite to replace it")
+    if not out.parent.exists():
+        raise CommandError(f"the folder of --out, {str(out.parent)!r}, does not exist")
+    data = _load_labelled(args.data_dir)
+    X, y = data["X"], data["y"]
+    minimum = 2 if args.validation_fraction == 0 else 3
+    _check_classes(y, args.data_dir, minimum=minimum)
+    _note(
+        args,
+        f"{len(X)} images in {str(args.data_dir)!r} ({data['layout']} layout): {_class_counts(y)}",
+    )
+    overrides: dict[str, Any] = {}
+    if args.balance == "weights":
+        overrides["class_weight"] = "balanced"
+    clf = _make_classifier(args, **overrides)
+    model: Any = clf
+    if args.balance in ("auto", "over", "under"):
+        from skinlesion import make_pipeline
+
+        strategy = {"auto": "auto", "over": "over", "under": "under"}[args.balance]
+        model = make_pipeline(_rebalancer(strategy, args.random_state), clf)
+    _start_tensorflow(args)
+    _fit(args, model, X, y)
+    clf = _final_estimator(model)  # samplers act at fit only: the classifier is the model
+    clf.save(out)
+    history_path = out.with_name(out.name + ".history.png")
+    _plot_history(clf.history_, history_path)
+    print(f"wrote {out} (classes: {', '.join(map(str, clf.classes_))}) and {history_path}")
+    return EXIT_OK
+
+
+def _rebalancer(kind: str, random_state: int) -> Any:
+    from skinlesion import Rebalancer
+
+    if kind == "under":
+        return Rebalancer(sampling_strategy="auto", kind="under", random_state=random_state)
+    return Rebalancer(sampling_strategy="auto", random_state=random_state)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    clf = _load_model(args.model)
+    data = _load_labelled(args.data_dir)
+    X, y = data["X"], np.asarray(data["y"])
+    known = {str(c) for c in clf.classes_}
+    unknown = sorted({str(c) for c in y} - known)
+    if unknown:
+        raise CommandError(
+            f"{str(args.data_dir)!r} has classes the model was not trained on: "
+            f"{', '.join(unknown)} (the model knows {', '.join(sorted(known))})"
+        )
+    if args.positive is not None and args.positive not in known:
+        raise CommandError(
+            f"--positive {args.positive!r} is not one of the model's classes: "
+            f"{', '.join(sorted(known))}",
+            status=EXIT_USAGE,
+        )
+    _note(args, f"predicting {len(X)} images in {str(args.data_dir)!r} ({_class_counts(y)})")
+    _start_tensorflow(args)
+    proba = clf.predict_proba(X)
+    report = _report(y, proba, clf.classes_, positive=args.positive, args=args)
+    print(report)
+    if args.report is not None:
+        if not hasattr(report, "to_html"):
+            raise CommandError("the HTML report needs skinlesion.metrics.clinical_report")
+        report.to_html(args.report)
+        _note(args, f"wrote {args.report}")
+    if args.json is not None:
+        figures = report.to_dict() if hasattr(report, "to_dict") else {"report": str(report)}
+        args.json.write_text(json.dumps(figures, indent=2, default=_jsonable) + "\n")
+        _note(args, f"wrote {args.json}")
+    return EXIT_OK
+
+
+def _jsonable(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+def _image_arguments(paths: Sequence[Path]) -> list[str]:
+    from skinlesion.images import list_image_files
+
+    files: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            found = list_image_files(path)
+            if not found:
+                raise CommandError(f"no image files in folder {str(path)!r}")
+            files.extend(str(p) for p in found)
+        elif path.exists():
+            files.append(str(path))
+        else:
+            raise CommandError(f"image {str(path)!r} does not exist")
+    return files
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from skinlesion.images import read_image
+
+    clf = _load_model(args.model)
+    files = _image_arguments(args.images)
+    for path in files:  # fail early, naming the file, before starting TensorFlow
+        read_image(path, size=8)
+    _start_tensorflow(args)
+    proba = np.asarray(clf.predict_proba(files))
+    classes = [str(c) for c in clf.classes_]
+    predicted = [classes[i] for i in np.argmax(proba, axis=1)]
+    _write_predictions(files, predicted, proba, classes, args.format)
+    return EXIT_OK
+
+
+def _write_predictions(
+    files: Sequence[str], predicted: Sequence[str], proba: Any, classes: Sequence[str], fmt: str
+) -> None:
+    out = sys.stdout
+    if fmt == "json":
+        rows = [
+            {
+                "image": f,
+                "class": p,
+                "probabilities": {c: round(float(v), 6) for c, v in zip(classes, row, strict=True)},
+            }
+            for f, p, row in zip(files, predicted, proba, strict=True)
+        ]
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["image", "class", *classes])
+        for f, p, row in zip(files, predicted, proba, strict=True):
+            writer.writerow([f, p, *(f"{float(v):.6f}" for v in row)])
+    else:
+        width = max(len("image"), *(len(f) for f in files))
+        class_width = max(len("class"), *(len(c) for c in classes))
+        columns = [max(len(c), 5) for c in classes]
+        header = f"{'image':<{width}}  {'class':<{class_width}}  " + "  ".join(
+            f"{c:>{w}}" for c, w in zip(classes, columns, strict=True)
+        )
+        out.write(header.rstrip() + "\n")
+        for f, p, row in zip(files, predicted, proba, strict=True):
+            values = "  ".join(f"{float(v):>{w}.3f}" for v, w in zip(row, columns, strict=True))
+            out.write(f"{f:<{width}}  {p:<{class_width}}  {values}\n")
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from skinlesion import datasets
+
+    _check_folder(args.data_dir)
+    if args.test is not None:
+        _check_folder(args.test, "test folder")
+    result = datasets.audit(args.data_dir, test=args.test)
+    print(result)
+    if args.json is not None:
+        args.json.write_text(json.dumps(result.to_dict(), indent=2, default=_jsonable) + "\n")
+        _note(args, f"wrote {args.json}")
+    if args.strict and _has_problems(result):
+        return 3
+    return EXIT_OK
+
+
+def _has_problems(result: Any) -> bool:
+    flag = getattr(result, "has_problems", None)
+    if flag is not None:
+        return bool(flag() if callable(flag) else flag)
+    return bool(getattr(result, "n_problems", 0))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
