@@ -25,7 +25,7 @@ from sklearn.utils import check_consistent_length
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-__all__ = ["ImageSampler", "class_counts", "resolve_targets"]
+__all__ = ["ImageSampler", "class_counts", "resample_indices", "resolve_targets"]
 
 _PIPELINE_HINT = (
     "{name} is a sampler: it changes the training images at fit time only, which a "
@@ -187,6 +187,51 @@ def resolve_targets(
     return targets
 
 
+def resample_indices(
+    y: np.ndarray, targets: Mapping[Hashable, int], rng: np.random.RandomState
+) -> np.ndarray:
+    """Row indices that give each class its target count.
+
+    Classes above their target are under-sampled without replacement
+    (imbalanced-learn's ``RandomUnderSampler``), classes below it keep all their
+    rows and get randomly repeated ones appended (``RandomOverSampler``), both run
+    on a column of row numbers so that no pixel is touched.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinlesion._sampling import resample_indices
+    >>> y = np.array(["a", "a", "a", "b"])
+    >>> idx = resample_indices(y, {"a": 2, "b": 3}, np.random.RandomState(0))
+    >>> sorted(y[idx].tolist())
+    ['a', 'a', 'b', 'b', 'b']
+    """
+    from imblearn.over_sampling import RandomOverSampler
+    from imblearn.under_sampling import RandomUnderSampler
+
+    counts = class_counts(y)
+    keep = np.arange(len(y))
+    shrink = {c: t for c, t in targets.items() if t < counts[c]}
+    grow = {c: t for c, t in targets.items() if t > counts[c]}
+    if len(counts) == 1:  # imbalanced-learn needs two classes; one is simple
+        ((label, n),) = counts.items()
+        if label in shrink:
+            return np.sort(rng.choice(n, size=shrink[label], replace=False))
+        if label in grow:
+            return np.concatenate([keep, rng.randint(n, size=grow[label] - n)])
+        return keep
+    seed = np.iinfo(np.int32).max
+    if shrink:
+        under = RandomUnderSampler(sampling_strategy=shrink, random_state=rng.randint(seed))
+        under.fit_resample(keep.reshape(-1, 1), y)
+        keep = keep[under.sample_indices_]
+    if grow:
+        over = RandomOverSampler(sampling_strategy=grow, random_state=rng.randint(seed))
+        over.fit_resample(keep.reshape(-1, 1), y[keep])
+        keep = keep[over.sample_indices_]
+    return keep
+
+
 def _unavailable_transform(self: Any, X: Any) -> Any:
     raise TypeError(_PIPELINE_HINT.format(name=type(self).__name__))
 
@@ -259,6 +304,6 @@ class ImageSampler(BaseSampler):
         tags.input_tags.two_d_array = False
         tags.input_tags.sparse = False
         tags.input_tags.dataframe = False
-        tags.input_tags.string = True  # file paths
-        tags.non_deterministic = False
+        tags.input_tags.string = False  # no tabular strings (paths are a 1-D list)
+        tags.sampler_tags.sample_indices = True
         return tags

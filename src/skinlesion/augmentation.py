@@ -24,7 +24,7 @@ from PIL import Image
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skinlesion._sampling import ImageSampler, class_counts, resolve_targets
+from skinlesion._sampling import ImageSampler, class_counts, resample_indices, resolve_targets
 from skinlesion.images import Size, as_size, read_images
 
 __all__ = ["OPERATIONS", "Augmenter"]
@@ -368,8 +368,6 @@ class Augmenter(ImageSampler):
             self.sample_indices_ = sources
             return _like(new, original), y_arr.copy()
 
-        from imblearn.over_sampling import RandomOverSampler
-
         targets = resolve_targets(self.sampling_strategy, y_arr, "over")
         counts = class_counts(y_arr)
         grow = {c: t for c, t in targets.items() if t > counts[c]}
@@ -377,11 +375,8 @@ class Augmenter(ImageSampler):
         if not grow:
             self.sample_indices_ = np.arange(n)
             return original.copy(), y_arr.copy()
-        chooser = RandomOverSampler(
-            sampling_strategy=grow, random_state=int(rng.randint(np.iinfo(np.int32).max))
-        )
-        chooser.fit_resample(np.arange(n).reshape(-1, 1), y_arr)
-        indices = chooser.sample_indices_  # the n originals, then the sources of new images
+        # the n originals first, then the images each new one is made from
+        indices = resample_indices(y_arr, grow, rng)
         new = self._augment(images, indices[n:], operations, rng, force=True)
         self.sample_indices_ = indices
         X_out = np.concatenate([original, _like(new, original)])

@@ -6,20 +6,14 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from imblearn.over_sampling import RandomOverSampler
-from imblearn.under_sampling import RandomUnderSampler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skinlesion._sampling import ImageSampler, class_counts, resolve_targets
+from skinlesion._sampling import ImageSampler, resample_indices, resolve_targets
 
 __all__ = ["Rebalancer"]
 
 _NAMED_STRATEGIES = {"auto", "minority", "not minority", "not majority", "all"}
-
-
-def _seed(rng: np.random.RandomState) -> int:
-    return int(rng.randint(np.iinfo(np.int32).max))
 
 
 class Rebalancer(ImageSampler):
@@ -112,21 +106,7 @@ class Rebalancer(ImageSampler):
         self, X_checked: np.ndarray, y_arr: np.ndarray, X_original: Any
     ) -> tuple[Any, np.ndarray]:
         targets = resolve_targets(self.sampling_strategy, y_arr, self.method)
-        counts = class_counts(y_arr)
-        rng = check_random_state(self.random_state)
-
-        keep = np.arange(len(y_arr))
-        shrink = {c: t for c, t in targets.items() if t < counts[c]}
-        if shrink:
-            under = RandomUnderSampler(sampling_strategy=shrink, random_state=_seed(rng))
-            under.fit_resample(keep.reshape(-1, 1), y_arr)
-            keep = keep[under.sample_indices_]
-        grow = {c: t for c, t in targets.items() if t > counts[c]}
-        if grow:
-            over = RandomOverSampler(sampling_strategy=grow, random_state=_seed(rng))
-            over.fit_resample(keep.reshape(-1, 1), y_arr[keep])
-            keep = keep[over.sample_indices_]
-
+        keep = resample_indices(y_arr, targets, check_random_state(self.random_state))
         self.sampling_strategy_ = targets
         self.sample_indices_ = keep
         if X_checked.dtype == object:  # file paths stay file paths
