@@ -7,12 +7,37 @@ always preserved when ``shuffle`` is off.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from skinlesion._tf import import_tf
-from skinlesion.images import is_path_array, read_image, resize_images
+from skinlesion.images import ImageReadError, is_path_array, read_image, resize_images
+
+# Errors raised while TensorFlow decodes files reach the caller wrapped in a
+# tf.errors.OpError; the original ImageReadError is kept here to re-raise it.
+_decode_errors: list[ImageReadError] = []
+_decode_errors_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def reraise_image_errors() -> Iterator[None]:
+    """Turn a TensorFlow error caused by an unreadable file back into ImageReadError."""
+    tf = import_tf()
+    with _decode_errors_lock:
+        _decode_errors.clear()
+    try:
+        yield
+    except tf.errors.OpError:
+        with _decode_errors_lock:
+            first = _decode_errors[0] if _decode_errors else None
+            _decode_errors.clear()
+        if first is not None:
+            raise ImageReadError(first.path, first.reason) from None
+        raise
 
 
 def make_dataset(
@@ -45,7 +70,12 @@ def make_dataset(
         paths = np.asarray([str(p) for p in X])
 
         def decode(path: bytes) -> np.ndarray:
-            return read_image(path.decode("utf-8"), size)
+            try:
+                return read_image(path.decode("utf-8"), size)
+            except ImageReadError as err:
+                with _decode_errors_lock:
+                    _decode_errors.append(err)
+                raise
 
         def load(path: Any) -> Any:
             image = tf.numpy_function(decode, [path], tf.uint8, stateful=False)

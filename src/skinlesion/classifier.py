@@ -220,7 +220,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         tf = import_tf(self.verbose)
         import keras
 
-        from skinlesion._dataset import make_dataset
+        from skinlesion._dataset import make_dataset, reraise_image_errors
         from skinlesion.network import build_cnn
 
         deterministic = self.random_state is not None
@@ -267,15 +267,16 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                     )
                 )
             keras_verbose = {0: 0, 1: 2}.get(int(self.verbose), 1)
-            history = model.fit(
-                train,
-                validation_data=validation,
-                epochs=self.epochs,
-                class_weight=class_weight,
-                callbacks=all_callbacks,
-                shuffle=False,  # the dataset shuffles itself, seeded
-                verbose=keras_verbose,
-            )
+            with reraise_image_errors():
+                history = model.fit(
+                    train,
+                    validation_data=validation,
+                    epochs=self.epochs,
+                    class_weight=class_weight,
+                    callbacks=all_callbacks,
+                    shuffle=False,  # the dataset shuffles itself, seeded
+                    verbose=keras_verbose,
+                )
         del tf
         self.model_ = model
         self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
@@ -289,9 +290,12 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _check_X_y(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        X = check_images(X)
         if y is None:
-            raise ValueError("y is required: pass one class label per image.")
+            raise ValueError(
+                "LesionClassifier requires y to be passed, but the target y is None: pass one "
+                "class label per image."
+            )
+        X = check_images(X)
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
@@ -408,10 +412,11 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         X = check_images(X)
         import_tf(self.verbose)
-        from skinlesion._dataset import make_dataset
+        from skinlesion._dataset import make_dataset, reraise_image_errors
 
         data = make_dataset(X, None, size=self.input_shape_[:2], batch_size=self.batch_size)
-        proba = np.asarray(self.model_.predict(data, verbose=0), dtype=np.float64)
+        with reraise_image_errors():
+            proba = np.asarray(self.model_.predict(data, verbose=0), dtype=np.float64)
         proba = np.clip(proba, 0.0, None)
         return proba / proba.sum(axis=1, keepdims=True)
 
@@ -427,7 +432,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n,)
             Class labels from ``classes_``, in the order of ``X``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`."""

@@ -282,6 +282,8 @@ def to_rgb_uint8(X: Any) -> np.ndarray:
     ((2, 4, 4, 3), dtype('uint8'), 128)
     """
     X = np.asarray(X)
+    if X.dtype.kind == "c":
+        raise ValueError("Complex data not supported: images must be real-valued.")
     if X.dtype.kind not in "biuf":
         raise ValueError(
             f"images must be numeric (uint8, or float in [0, 1]), got dtype {X.dtype}. "
@@ -389,6 +391,11 @@ def check_images(X: Any, *, name: str = "X") -> np.ndarray:
         raise ValueError(
             f"{name} is a single path ({X!r}); pass a list of image paths, or load a folder "
             "with skinlesion.datasets.load_image_folder."
+        )
+    if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            f"{name} is a sparse matrix: sparse input is not supported. Pass images as a "
+            "dense 4-D array or as a list of file paths."
         )
     if is_path_array(X):
         return np.array([os.fspath(p) for p in X], dtype=object)

@@ -1,0 +1,320 @@
+"""LesionClassifier: API, input forms, errors, persistence, reproducibility."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import zipfile
+
+import joblib
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+
+from skinlesion import LesionClassifier, load_model
+from skinlesion.datasets import make_lesions
+from skinlesion.images import ImageReadError, read_images
+
+TINY = dict(image_size=16, filters=(4, 8), dense_units=(8,), epochs=2, batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_lesions(n_samples=60, image_size=16, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y = data
+    return LesionClassifier(**TINY, random_state=0).fit(X, y)
+
+
+def test_is_a_scikit_learn_classifier():
+    clf = LesionClassifier()
+    assert is_classifier(clf)
+    assert set(clf.get_params()) >= {
+        "image_size", "filters", "kernel_size", "dense_units", "dropout", "batch_norm",
+        "optimizer", "learning_rate", "batch_size", "epochs", "early_stopping",
+        "validation_fraction", "patience", "class_weight", "augment", "random_state", "verbose",
+    }  # fmt: skip
+    cloned = clone(LesionClassifier(filters=(8, 16), learning_rate=3e-4))
+    assert cloned.filters == (8, 16) and cloned.learning_rate == 3e-4
+
+
+def test_fit_sets_fitted_attributes(fitted, data):
+    _, y = data
+    assert list(fitted.classes_) == sorted(set(y))
+    assert set(fitted.history_) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(fitted.history_["loss"]) == fitted.n_epochs_ <= 2
+    assert 1 <= fitted.best_epoch_ <= fitted.n_epochs_
+    assert fitted.input_shape_ == (16, 16, 3)
+    assert fitted.model_.output_shape == (None, len(fitted.classes_))
+
+
+def test_predict_proba_rows_sum_to_one_in_classes_order(fitted, data):
+    X, _ = data
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), len(fitted.classes_))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    assert (proba >= 0).all()
+    np.testing.assert_array_equal(fitted.predict(X), fitted.classes_[proba.argmax(axis=1)])
+    assert 0.0 <= fitted.score(X, data[1]) <= 1.0
+
+
+def test_predictions_keep_input_order(fitted, data):
+    X, _ = data
+    order = np.random.default_rng(1).permutation(len(X))
+    np.testing.assert_allclose(
+        fitted.predict_proba(X[order]), fitted.predict_proba(X)[order], atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        pytest.param(lambda X: X.astype(np.float32) / 255.0, id="float32-unit"),
+        pytest.param(lambda X: X.astype(np.float64) / 255.0, id="float64-unit"),
+        pytest.param(lambda X: X.astype(np.uint16) * 257, id="uint16"),
+        pytest.param(lambda X: X.astype(np.int64), id="int64"),
+        pytest.param(lambda X: np.concatenate([X, np.full_like(X[..., :1], 7)], -1), id="rgba"),
+    ],
+)
+def test_array_dtypes_and_channels_give_the_same_predictions(fitted, data, convert):
+    X, _ = data
+    converted = convert(X)
+    before = converted.copy()
+    np.testing.assert_allclose(fitted.predict_proba(converted), fitted.predict_proba(X), atol=1e-6)
+    np.testing.assert_array_equal(converted, before)  # the user's array is untouched
+
+
+def test_grayscale_images_are_accepted(data):
+    X, y = data
+    gray = X.mean(axis=-1, keepdims=True).astype(np.uint8)
+    clf = LesionClassifier(**TINY, random_state=0).fit(gray, y)
+    rgb = np.repeat(gray, 3, axis=-1)
+    np.testing.assert_allclose(clf.predict_proba(gray), clf.predict_proba(rgb), atol=1e-6)
+
+
+def test_other_image_sizes_are_resized_at_predict_time(fitted, data):
+    X, _ = data
+    bigger = np.repeat(np.repeat(X[:5], 2, axis=1), 2, axis=2)  # 32x32
+    proba = fitted.predict_proba(bigger)
+    assert proba.shape == (5, len(fitted.classes_))
+
+
+def test_fit_on_float_input_does_not_modify_it(data):
+    X, y = data
+    Xf = X.astype(np.float32) / 255
+    yl = list(y)
+    before = Xf.copy()
+    LesionClassifier(**{**TINY, "epochs": 1}, random_state=0).fit(Xf, yl)
+    np.testing.assert_array_equal(Xf, before)
+    assert yl == list(y)
+
+
+def _write_images(folder, X, formats):
+    paths = []
+    for i, image in enumerate(X):
+        fmt = formats[i % len(formats)]
+        path = folder / f"img_{i}.{fmt}"
+        Image.fromarray(image).save(path)
+        paths.append(str(path))
+    return paths
+
+
+def test_file_paths_of_mixed_formats(tmp_path, data):
+    X, y = data
+    paths = _write_images(tmp_path, X, ["png", "jpg", "bmp", "tif"])
+    clf = LesionClassifier(**TINY, random_state=0).fit(paths, y)
+    proba = clf.predict_proba(paths)
+    assert proba.shape == (len(paths), len(clf.classes_))
+    # lossless files decode to the same pixels as the array they came from
+    lossless = [i for i, p in enumerate(paths) if not p.endswith(".jpg")]
+    from_files = clf.predict_proba([paths[i] for i in lossless])
+    from_array = clf.predict_proba(read_images([paths[i] for i in lossless]))
+    np.testing.assert_allclose(from_files, from_array, atol=1e-6)
+
+
+def test_numeric_and_binary_labels(data):
+    X, y = data
+    y_bin = (y == "melanoma").astype(int) * 7  # labels 0 and 7
+    clf = LesionClassifier(**TINY, random_state=0).fit(X, y_bin)
+    assert list(clf.classes_) == [0, 7]
+    assert clf.predict_proba(X).shape == (len(X), 2)
+    assert set(clf.predict(X)) <= {0, 7}
+
+
+def test_same_random_state_gives_identical_predictions(fitted, data):
+    X, y = data
+    again = LesionClassifier(**TINY, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), fitted.predict_proba(X))
+    assert again.history_ == fitted.history_
+
+
+def test_fit_leaves_global_state_as_it_was(data):
+    X, y = data
+    from tensorflow.python.framework import config
+
+    np_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    import random
+
+    py_state = random.getstate()
+    LesionClassifier(**{**TINY, "epochs": 1}, random_state=0).fit(X, y)
+    assert not config.is_op_determinism_enabled()
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
+    assert random.getstate() == py_state
+
+
+def test_class_weight_balanced_and_dict(data):
+    X, y = data
+    one_epoch = {**TINY, "epochs": 1}
+    clf = LesionClassifier(**one_epoch, class_weight="balanced", random_state=0).fit(X, y)
+    assert clf.predict(X).shape == (len(X),)
+    weights = {"melanoma": 3.0}
+    LesionClassifier(**{**TINY, "epochs": 1}, class_weight=weights, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="not in y"):
+        LesionClassifier(**TINY, class_weight={"unicorn": 2.0}).fit(X, y)
+
+
+def test_no_validation_split_and_no_early_stopping(data):
+    X, y = data
+    clf = LesionClassifier(**TINY, validation_fraction=0.0, early_stopping=False, random_state=0)
+    clf.fit(X, y)
+    assert "val_loss" not in clf.history_
+    assert clf.n_epochs_ == 2
+
+
+# ------------------------------------------------------------------ errors
+def test_unfitted_estimator_raises():
+    with pytest.raises(NotFittedError):
+        LesionClassifier().predict(np.zeros((1, 8, 8, 3), np.uint8))
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "match"),
+    [
+        (np.zeros((4, 8, 8), np.uint8), [0, 1, 0, 1], "4-D array"),
+        (np.zeros((4, 64), np.uint8), [0, 1, 0, 1], "4-D array"),
+        (np.zeros((4, 8, 8, 2), np.uint8), [0, 1, 0, 1], "1, 3 or 4 channels"),
+        (np.zeros((4, 8, 8, 3), np.uint8), [0, 1, 0], "different lengths"),
+        (np.zeros((4, 8, 8, 3), np.uint8), [1, 1, 1, 1], "one class"),
+        (np.full((4, 8, 8, 3), np.nan), [0, 1, 0, 1], "NaN"),
+        (np.full((4, 8, 8, 3), 2.0), [0, 1, 0, 1], r"\[0, 1\]"),
+        (np.zeros((4, 8, 8, 3), np.uint8), [0.0, 1.0, np.nan, 1.0], "NaN"),
+        (np.zeros((0, 8, 8, 3), np.uint8), [], "empty"),
+        ("folder/", [0], "single path"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        LesionClassifier(**TINY).fit(X, y)
+
+
+def test_corrupt_and_missing_files_are_named(tmp_path, data):
+    X, y = data
+    paths = _write_images(tmp_path, X[:6], ["png"])
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(Image.open(paths[0]).tobytes()[:100])
+    labels = [*y[:6], y[0]]
+    with pytest.raises(ImageReadError, match="corrupt.jpg"):
+        LesionClassifier(**TINY, validation_fraction=0).fit([*paths, str(corrupt)], labels)
+    with pytest.raises(ValueError, match="not found.*missing.png"):
+        LesionClassifier(**TINY).fit([*paths, str(tmp_path / "missing.png")], labels)
+
+
+def test_invalid_hyperparameters_are_reported(data):
+    X, y = data
+    with pytest.raises(ValueError, match="filters"):
+        LesionClassifier(**{**TINY, "filters": ()}).fit(X, y)
+    with pytest.raises(ValueError, match="optimizer"):
+        LesionClassifier(**TINY, optimizer="adamm").fit(X, y)
+    with pytest.raises(ValueError, match="augmentation key"):
+        LesionClassifier(**TINY, augment={"blur": 1}).fit(X, y)
+
+
+# ------------------------------------------------------------- persistence
+def test_pickle_and_joblib_round_trip(fitted, data, tmp_path):
+    X, _ = data
+    expected = fitted.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    joblib.dump(fitted, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(
+        joblib.load(tmp_path / "model.joblib").predict_proba(X), expected
+    )
+
+
+def test_save_and_load_round_trip(fitted, data, tmp_path):
+    X, _ = data
+    path = fitted.save(tmp_path / "model.skl")
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+    np.testing.assert_array_equal(loaded.classes_, fitted.classes_)
+    assert loaded.get_params() == fitted.get_params()
+    assert loaded.history_ == fitted.history_
+    assert zipfile.ZipFile(path).namelist() == ["skinlesion.json", "model.keras"]
+    assert [p.name for p in tmp_path.iterdir()] == ["model.skl"]  # no temporary left over
+
+
+def test_numeric_classes_survive_save(data, tmp_path):
+    X, y = data
+    y_bin = (y == "nevus").astype(int)
+    clf = LesionClassifier(**{**TINY, "epochs": 1}, random_state=0).fit(X, y_bin)
+    loaded = load_model(clf.save(tmp_path / "m.skl"))
+    assert loaded.classes_.dtype == clf.classes_.dtype
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+
+
+def test_loading_a_file_that_is_not_ours(tmp_path):
+    other = tmp_path / "notes.skl"
+    other.write_text("hello")
+    with pytest.raises(ValueError, match="not a skinlesion model file"):
+        load_model(other)
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as archive:
+        archive.writestr("skinlesion.json", '{"format": "something-else"}')
+        archive.writestr("model.keras", b"")
+    with pytest.raises(ValueError, match="not a skinlesion model file"):
+        load_model(tmp_path / "other.zip")
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "absent.skl")
+
+
+# --------------------------------------------------------- model selection
+@pytest.mark.slow
+def test_grid_search_tunes_cnn_hyperparameters(data):
+    X, y = data
+    search = GridSearchCV(
+        LesionClassifier(**{**TINY, "epochs": 1}, random_state=0),
+        {"filters": [(4,), (4, 8)], "learning_rate": [1e-3, 1e-2]},
+        cv=StratifiedKFold(2),
+        scoring="balanced_accuracy",
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_estimator_.filters in [(4,), (4, 8)]
+    assert search.predict(X[:3]).shape == (3,)
+
+
+@pytest.mark.slow
+def test_cross_val_score_stratifies(data):
+    X, y = data
+    scores = cross_val_score(LesionClassifier(**{**TINY, "epochs": 1}, random_state=0), X, y, cv=3)
+    assert scores.shape == (3,)
+
+
+@pytest.mark.slow
+def test_training_beats_chance_on_synthetic_lesions():
+    X, y = make_lesions(n_samples=600, image_size=32, random_state=0)
+    Xte, yte = make_lesions(n_samples=300, image_size=32, random_state=1)
+    clf = LesionClassifier(image_size=32, epochs=15, random_state=0).fit(X, y)
+    chance = 1 / len(clf.classes_)
+    assert clf.score(Xte, yte) > chance + 0.25
+
+
+def test_import_is_fast_and_does_not_start_tensorflow():
+    code = "import sys, skinlesion; skinlesion.LesionClassifier; print('tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
