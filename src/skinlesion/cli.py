@@ -32,7 +32,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-__all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "CommandError", "build_parser", "main"]
+__all__ = [
+    "EXIT_FAILURE",
+    "EXIT_OK",
+    "EXIT_PROBLEMS",
+    "EXIT_USAGE",
+    "CommandError",
+    "build_parser",
+    "main",
+]
 
 #: The command succeeded.
 EXIT_OK = 0
@@ -40,6 +48,8 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 #: The command line is wrong (unknown option, missing argument, bad value).
 EXIT_USAGE = 2
+#: ``skinlesion audit --strict`` found duplicates, conflicting labels or leakage.
+EXIT_PROBLEMS = 3
 
 PROG = "skinlesion"
 
@@ -390,7 +400,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--strict",
         action="store_true",
-        help="exit with status 3 when the audit finds duplicates, conflicts or leakage",
+        help="exit with status 3 when the audit finds duplicates, conflicts, leakage or "
+        "unreadable files",
     )
     _common(audit)
     audit.set_defaults(handler=_cmd_audit)
@@ -483,11 +494,29 @@ def _quiet_libraries(verbose: int) -> Iterator[None]:
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_own_warning
             yield
     finally:
         if saved is None:
             os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+
+
+def _show_own_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Show skinlesion's own warnings (about the user's data) as one line; drop the rest.
+
+    The library's warnings name a problem in the data (a skipped file, an Augmentor
+    output folder left out); TensorFlow's and Keras' are noise for a command-line user.
+    """
+    if f"{os.sep}skinlesion{os.sep}" in filename or "skinlesion" in Path(filename).parts:
+        print(f"{PROG}: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 # --------------------------------------------------------------------------------------
@@ -523,7 +552,7 @@ def _load_labelled(root: Path, *, image_size: int | None = None) -> dict[str, An
 
     _check_folder(root)
     if _is_ham10000(root):
-        bunch = datasets.load_ham10000(root, as_paths=True)
+        bunch = datasets.load_ham10000(root, as_paths=True, labels="name")
         layout = "HAM10000"
     else:
         bunch = datasets.load_image_folder(root, as_paths=True)
@@ -539,6 +568,28 @@ def _load_labelled(root: Path, *, image_size: int | None = None) -> dict[str, An
         "layout": layout,
         "target_names": list(bunch.get("target_names", sorted(set(target)))),
     }
+
+
+def _check_no_empty_class(root: Path) -> None:
+    """Refuse class folders without images: a class the model could never learn."""
+    from skinlesion.images import list_image_files
+
+    _check_folder(root)
+    if _is_ham10000(root):
+        return
+    empty = sorted(
+        sub.name
+        for sub in root.iterdir()
+        if sub.is_dir()
+        and not sub.name.startswith(".")
+        and not list_image_files(sub)
+        and not any(p.is_dir() for p in sub.iterdir())  # split folders: the loader explains
+    )
+    if empty:
+        raise CommandError(
+            f"class folder(s) without images in {str(root)!r}: {', '.join(empty)}; add "
+            "images to them or remove them"
+        )
 
 
 def _class_counts(y: Sequence[Any]) -> str:
@@ -619,77 +670,45 @@ def _load_model(path: Path) -> Any:
         raise CommandError(_one_line(err)) from None
 
 
-def _report(y_true: Any, proba: Any, classes: Any, *, positive: str | None, args: Any) -> Any:
-    """The clinical report, or scikit-learn's classification report as a fallback."""
-    try:
-        from skinlesion.metrics import clinical_report
-    except ImportError:
-        clinical_report = None
-    if clinical_report is None:
-        import numpy as np
-        from sklearn.metrics import classification_report
+def _report(clf: Any, X: Any, y: Any, *, positive: str | None, args: Any) -> Any:
+    """The clinical report of ``clf`` on images ``X`` with labels ``y``."""
+    from skinlesion.metrics import clinical_report
 
-        y_pred = np.asarray(classes)[np.argmax(proba, axis=1)]
-        return classification_report(y_true, y_pred, digits=3, zero_division=0)
-    kwargs: dict[str, Any] = {"classes": classes, "random_state": args.random_state}
+    kwargs: dict[str, Any] = {"random_state": args.random_state}
     if positive is not None:
         kwargs["positive"] = positive
     if getattr(args, "n_bootstraps", None) is not None:
         kwargs["n_bootstraps"] = args.n_bootstraps
-    return clinical_report(y_true, proba, **kwargs)
+    return clinical_report.from_estimator(clf, X, y, **kwargs)
+
+
+def _save_figure(display: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    display.figure_.savefig(path, dpi=110)
+    plt.close(display.figure_)
+    return path
+
+
+def _plot_history(clf: Any, path: Path) -> Path:
+    """Loss and accuracy per epoch, training and validation, in one PNG."""
+    from skinlesion.metrics import TrainingHistoryDisplay
+
+    return _save_figure(TrainingHistoryDisplay.from_estimator(clf), path)
 
 
 def _save_figures(out: Path, clf: Any, y_true: Any, proba: Any, report: Any) -> list[Path]:
     """Save the training history, the confusion matrix and the HTML report in ``out``."""
-    import matplotlib
+    from skinlesion.metrics import ConfusionMatrixDisplay, RocCurveDisplay
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    import numpy as np
-    from sklearn.metrics import ConfusionMatrixDisplay
-
-    written = []
-    path = out / "history.png"
-    _plot_history(clf.history_, path)
-    written.append(path)
-
-    y_pred = np.asarray(clf.classes_)[np.argmax(proba, axis=1)]
-    fig, ax = plt.subplots(figsize=(5, 4.5), layout="constrained")
-    ConfusionMatrixDisplay.from_predictions(
-        y_true, y_pred, labels=clf.classes_, ax=ax, colorbar=False, xticks_rotation=30
-    )
-    ax.set_title("Confusion matrix (test images)")
-    path = out / "confusion_matrix.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
-
-    if hasattr(report, "to_html"):
-        path = out / "report.html"
-        report.to_html(path)
-        written.append(path)
+    written = [_plot_history(clf, out / "history.png")]
+    display = ConfusionMatrixDisplay.from_predictions(y_true, proba, classes=clf.classes_)
+    written.append(_save_figure(display, out / "confusion_matrix.png"))
+    display = RocCurveDisplay.from_predictions(y_true, proba, classes=clf.classes_)
+    written.append(_save_figure(display, out / "roc.png"))
+    written.append(out / "report.html")
+    report.to_html(written[-1], overwrite=True)
     return written
-
-
-def _plot_history(history: dict[str, list[float]], path: Path) -> None:
-    """Loss and accuracy per epoch, training and validation, in one PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), layout="constrained")
-    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
-        for key, label in ((metric, "training"), (f"val_{metric}", "validation")):
-            values = history.get(key)
-            if values:
-                ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, label=label)
-        ax.set_xlabel("epoch")
-        ax.set_title(metric)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 # --------------------------------------------------------------------------------------
@@ -739,8 +758,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
     _start_tensorflow(args)
     clf = _fit(args, _make_classifier(args), X_train, y_train)
+    report = _report(clf, X_test, y_test, positive=None, args=args)
     proba = clf.predict_proba(X_test)
-    report = _report(y_test, proba, clf.classes_, positive=None, args=args)
     accuracy = float(np.mean(np.asarray(clf.classes_)[np.argmax(proba, axis=1)] == y_test))
     print(f"\nReport on {len(X_test)} held-out synthetic test images:\n")
     print(report)
@@ -764,6 +783,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise CommandError(f"{str(out)!r} exists already; pass --overwrite to replace it")
     if not out.parent.exists():
         raise CommandError(f"the folder of --out, {str(out.parent)!r}, does not exist")
+    _check_no_empty_class(args.data_dir)
     data = _load_labelled(args.data_dir)
     X, y = data["X"], data["y"]
     minimum = 2 if args.validation_fraction == 0 else 3
@@ -780,14 +800,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.balance in ("auto", "over", "under"):
         from skinlesion import make_pipeline
 
-        strategy = {"auto": "auto", "over": "over", "under": "under"}[args.balance]
-        model = make_pipeline(_rebalancer(strategy, args.random_state), clf)
+        model = make_pipeline(_rebalancer(args.balance, args.random_state), clf)
     _start_tensorflow(args)
     _fit(args, model, X, y)
     clf = _final_estimator(model)  # samplers act at fit only: the classifier is the model
     clf.save(out)
-    history_path = out.with_name(out.name + ".history.png")
-    _plot_history(clf.history_, history_path)
+    history_path = _plot_history(clf, out.with_name(out.name + ".history.png"))
     print(f"wrote {out} (classes: {', '.join(map(str, clf.classes_))}) and {history_path}")
     return EXIT_OK
 
@@ -795,9 +813,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _rebalancer(kind: str, random_state: int) -> Any:
     from skinlesion import Rebalancer
 
-    if kind == "under":
-        return Rebalancer(sampling_strategy="auto", kind="under", random_state=random_state)
-    return Rebalancer(sampling_strategy="auto", random_state=random_state)
+    method = "under" if kind == "under" else "over"
+    return Rebalancer(sampling_strategy="auto", method=method, random_state=random_state)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -821,17 +838,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         )
     _note(args, f"predicting {len(X)} images in {str(args.data_dir)!r} ({_class_counts(y)})")
     _start_tensorflow(args)
-    proba = clf.predict_proba(X)
-    report = _report(y, proba, clf.classes_, positive=args.positive, args=args)
+    report = _report(clf, X, y, positive=args.positive, args=args)
     print(report)
     if args.report is not None:
-        if not hasattr(report, "to_html"):
-            raise CommandError("the HTML report needs skinlesion.metrics.clinical_report")
-        report.to_html(args.report)
+        report.to_html(args.report, overwrite=True)
         _note(args, f"wrote {args.report}")
     if args.json is not None:
-        figures = report.to_dict() if hasattr(report, "to_dict") else {"report": str(report)}
-        args.json.write_text(json.dumps(figures, indent=2, default=_jsonable) + "\n")
+        args.json.write_text(json.dumps(report.to_dict(), indent=2, default=_jsonable) + "\n")
         _note(args, f"wrote {args.json}")
     return EXIT_OK
 
@@ -915,27 +928,29 @@ def _write_predictions(
             out.write(f"{f:<{width}}  {p:<{class_width}}  {values}\n")
 
 
+def _audit_source(path: Path, what: str) -> Any:
+    """A folder for :func:`skinlesion.datasets.audit`: its path, or HAM10000 as a Bunch."""
+    from skinlesion import datasets
+
+    _check_folder(path, what)
+    if _is_ham10000(path):
+        return datasets.load_ham10000(path, as_paths=True, labels="name", errors="warn")
+    return path
+
+
 def _cmd_audit(args: argparse.Namespace) -> int:
     from skinlesion import datasets
 
-    _check_folder(args.data_dir)
-    if args.test is not None:
-        _check_folder(args.test, "test folder")
-    result = datasets.audit(args.data_dir, test=args.test)
+    train = _audit_source(args.data_dir, "data folder")
+    test = None if args.test is None else _audit_source(args.test, "test folder")
+    result = datasets.audit(train, test=test)
     print(result)
     if args.json is not None:
         args.json.write_text(json.dumps(result.to_dict(), indent=2, default=_jsonable) + "\n")
         _note(args, f"wrote {args.json}")
-    if args.strict and _has_problems(result):
-        return 3
+    if args.strict and not result.ok:
+        return EXIT_PROBLEMS
     return EXIT_OK
-
-
-def _has_problems(result: Any) -> bool:
-    flag = getattr(result, "has_problems", None)
-    if flag is not None:
-        return bool(flag() if callable(flag) else flag)
-    return bool(getattr(result, "n_problems", 0))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,438 @@
+"""Tests of the ``skinlesion`` command line.
+
+Every command runs as a subprocess (``python -m skinlesion ...``), as a user or a
+script would run it, on tiny image folders the tests write with Pillow. Error cases
+that fail before TensorFlow starts are fast; the ones that train are marked slow.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skinlesion._progress import EpochProgress, format_duration
+from skinlesion.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, build_parser, main
+
+COMMANDS = ["demo", "train", "evaluate", "predict", "audit"]
+# Class -> base colour: distinct enough that one epoch learns something.
+COLOURS = {"melanoma": (60, 30, 20), "nevus": (170, 110, 80), "keratosis": (120, 160, 60)}
+
+
+def run_cli(*args: str | os.PathLike[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m skinlesion ARGS`` the way a user would (no log level preset)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["MPLBACKEND"] = "Agg"
+    env.setdefault("SKINLESION_NUM_THREADS", "2")
+    return subprocess.run(
+        [sys.executable, "-m", "skinlesion", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=600,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, status: int, *words: str) -> None:
+    """The command failed with ``status`` and one ``skinlesion: error:`` line naming ``words``."""
+    assert result.returncode == status, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("skinlesion: error: "), lines[0]
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def write_image(path: Path, colour: tuple[int, int, int], rng: np.random.Generator) -> None:
+    noise = rng.integers(-25, 26, size=(16, 16, 3))
+    pixels = np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+
+
+def make_folder(root: Path, n_per_class: int = 6, classes: dict | None = None) -> Path:
+    """A class-per-folder tree of small PNG images: ``root/<class>/<i>.png``."""
+    rng = np.random.default_rng(0)
+    for name, colour in (classes or COLOURS).items():
+        for i in range(n_per_class):
+            write_image(root / name / f"{name[:3]}_{i}.png", colour, rng)
+    return root
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return make_folder(tmp_path / "train")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One small model trained through ``skinlesion train``, shared by the slow tests."""
+    root = tmp_path_factory.mktemp("cli")
+    data = make_folder(root / "train")
+    model = root / "model.skl"
+    result = run_cli(
+        "train", data, "--out", model, "--image-size", "16", "--epochs", "2",
+        "--filters", "8", "--validation-fraction", "0.2", "--random-state", "0",
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    return {"root": root, "data": data, "model": model, "stdout": result.stdout,
+            "stderr": result.stderr}  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------
+# help, version, usage errors (no TensorFlow: fast)
+# --------------------------------------------------------------------------------------
+def test_help_lists_every_command():
+    result = run_cli("--help")
+    assert result.returncode == EXIT_OK
+    for command in COMMANDS:
+        assert command in result.stdout
+    assert "Exit status" in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, capsys):
+    assert main([command, "--help"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: skinlesion {command}")
+    assert "--verbose" in out
+
+
+def test_version(capsys):
+    from skinlesion import __version__
+
+    assert main(["--version"]) == EXIT_OK
+    assert capsys.readouterr().out.strip() == f"skinlesion {__version__}"
+
+
+def test_no_command_is_a_usage_error():
+    assert_one_line_error(run_cli(), EXIT_USAGE, "no command", "demo")
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["demo", "--bogus"], ["--bogus", "skinlesion demo --help"]),
+        (["demo", "--epochs", "0"], ["--epochs", "at least 1"]),
+        (["demo", "--epochs", "many"], ["--epochs", "'many'"]),
+        (["demo", "--n-classes", "9"], ["--n-classes", "between 2 and 7"]),
+        (["demo", "--n-samples", "5"], ["--n-samples", "too small"]),
+        (["train", "somewhere"], ["--out"]),
+        (["train", "d", "--out", "m.skl", "--filters", "32,x"], ["--filters", "32,64,128"]),
+        (["train", "d", "--out", "m.skl", "--validation-fraction", "1.5"], ["fraction"]),
+        (["train", "d", "--out", "m.skl", "--balance", "maybe"], ["--balance", "weights"]),
+        (["predict", "model.skl"], ["IMAGE"]),
+        (["predict", "m.skl", "a.png", "--format", "xml"], ["--format", "csv"]),
+        (["frobnicate"], ["frobnicate", "demo"]),
+    ],
+)
+def test_usage_errors_are_one_line_with_status_2(argv, words, capsys):
+    assert main(argv) == EXIT_USAGE
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skinlesion: error: "), captured.err
+    for word in words:
+        assert word in lines[0]
+    assert captured.out == ""
+
+
+def test_parser_defaults_match_the_documented_ones():
+    args = build_parser().parse_args(["train", "data", "--out", "m.skl"])
+    assert (args.image_size, args.epochs, args.balance, args.augment) == (128, 30, "none", True)
+    args = build_parser().parse_args(["demo", "--filters", "8,16"])
+    assert args.filters == (8, 16) and args.image_size == 64 and args.out is None
+
+
+# --------------------------------------------------------------------------------------
+# data and model errors: status 1, one line, before any training
+# --------------------------------------------------------------------------------------
+def test_train_missing_folder(tmp_path):
+    result = run_cli("train", tmp_path / "nope", "--out", tmp_path / "m.skl")
+    assert_one_line_error(result, EXIT_FAILURE, "nope", "does not exist")
+    assert not (tmp_path / "m.skl").exists()
+
+
+def test_train_data_dir_is_a_file(tmp_path):
+    (tmp_path / "file.txt").write_text("x")
+    result = run_cli("train", tmp_path / "file.txt", "--out", tmp_path / "m.skl")
+    assert_one_line_error(result, EXIT_FAILURE, "not a folder")
+
+
+def test_train_refuses_to_overwrite_a_model(folder, tmp_path):
+    model = tmp_path / "m.skl"
+    model.write_bytes(b"precious")
+    result = run_cli("train", folder, "--out", model)
+    assert_one_line_error(result, EXIT_FAILURE, "--overwrite")
+    assert model.read_bytes() == b"precious"
+
+
+def test_train_one_class_only(tmp_path):
+    data = make_folder(tmp_path / "one", classes={"nevus": (170, 110, 80)})
+    result = run_cli("train", data, "--out", tmp_path / "m.skl")
+    assert_one_line_error(result, EXIT_FAILURE, "nevus")
+
+
+def test_train_empty_class_folder(folder, tmp_path):
+    (folder / "dermatofibroma").mkdir()
+    result = run_cli("train", folder, "--out", tmp_path / "m.skl")
+    assert_one_line_error(result, EXIT_FAILURE, "dermatofibroma")
+
+
+def test_train_corrupt_image_is_named(folder, tmp_path):
+    (folder / "nevus" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    result = run_cli("train", folder, "--out", tmp_path / "m.skl", "--epochs", "1")
+    assert_one_line_error(result, EXIT_FAILURE, "broken.jpg")
+    assert not (tmp_path / "m.skl").exists()
+
+
+def test_model_file_that_is_not_ours(tmp_path, folder):
+    fake = tmp_path / "fake.skl"
+    fake.write_bytes(b"PK\x03\x04 this is not a skinlesion model")
+    image = next((folder / "nevus").iterdir())
+    for argv in (["predict", fake, image], ["evaluate", fake, folder]):
+        assert_one_line_error(run_cli(*argv), EXIT_FAILURE, "fake.skl", "not a skinlesion model")
+
+
+def test_missing_model_file(tmp_path, folder):
+    result = run_cli("evaluate", tmp_path / "none.skl", folder)
+    assert_one_line_error(result, EXIT_FAILURE, "none.skl", "does not exist")
+
+
+def test_audit_missing_folder(tmp_path):
+    assert_one_line_error(run_cli("audit", tmp_path / "gone"), EXIT_FAILURE, "gone")
+
+
+# --------------------------------------------------------------------------------------
+# audit (no TensorFlow: fast)
+# --------------------------------------------------------------------------------------
+def test_audit_finds_conflicts_and_leaks(folder, tmp_path):
+    copied = folder / "nevus" / "nev_0.png"
+    (folder / "melanoma" / "copy_of_nev_0.png").write_bytes(copied.read_bytes())
+    test = make_folder(tmp_path / "test", n_per_class=1)
+    (test / "nevus" / "leaked.png").write_bytes((folder / "nevus" / "nev_3.png").read_bytes())
+    figures = tmp_path / "audit.json"
+    result = run_cli("audit", folder, "--test", test, "--json", figures)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "copy_of_nev_0.png" in result.stdout and "leaked.png" in result.stdout
+    found = json.loads(figures.read_text())
+    assert found["n_images"] == 19 + 4
+    # --strict turns the findings into an exit status that scripts can test
+    assert run_cli("audit", folder, "--strict", "--quiet").returncode == 3
+
+
+def test_audit_clean_folder_passes_strict(folder):
+    result = run_cli("audit", folder, "--strict")
+    assert result.returncode == EXIT_OK, result.stdout + result.stderr
+    assert "18" in result.stdout
+
+
+# --------------------------------------------------------------------------------------
+# the commands end to end (they start TensorFlow and train: slow)
+# --------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_demo_end_to_end(tmp_path):
+    out = tmp_path / "demo"
+    result = run_cli(
+        "demo", "--n-samples", "60", "--image-size", "16", "--epochs", "2", "--filters", "8",
+        "--out", out,
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "melanoma" in result.stdout and "accuracy" in result.stdout
+    # one progress line per epoch, with the time left, on stderr (not mixed with the report)
+    epoch_lines = [line for line in result.stderr.splitlines() if line.startswith("epoch")]
+    assert 1 <= len(epoch_lines) <= 2
+    assert "epoch 1/2" in epoch_lines[0] and "left" in epoch_lines[0]
+    # TensorFlow's start-up noise stays hidden without --verbose
+    for noise in ("oneDNN", "cuda", "absl", "WARNING", "I0000", "W0000"):
+        assert noise not in result.stderr
+    model = out / "model.skl"
+    for name in ("model.skl", "history.png", "confusion_matrix.png"):
+        assert (out / name).stat().st_size > 0
+    from skinlesion import load_model
+
+    assert list(load_model(model).classes_) == ["melanoma", "nevus", "seborrheic keratosis"]
+
+
+@pytest.mark.slow
+def test_demo_quiet_prints_only_the_report():
+    result = run_cli(
+        "demo", "--n-samples", "40", "--n-classes", "2", "--image-size", "16", "--epochs", "1",
+        "--filters", "4", "--quiet",
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    assert result.stderr == ""
+    assert "melanoma" in result.stdout
+
+
+@pytest.mark.slow
+def test_train_writes_model_and_history_plot(trained):
+    model = trained["model"]
+    assert model.stat().st_size > 0
+    assert model.with_name("model.skl.history.png").stat().st_size > 0
+    assert str(model) in trained["stdout"]
+    assert "keratosis 6, melanoma 6, nevus 6" in trained["stderr"]
+    assert "epoch 1/2" in trained["stderr"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("balance", ["weights", "auto", "under"])
+def test_train_balance_options(tmp_path, balance):
+    classes = {"melanoma": COLOURS["melanoma"], "nevus": COLOURS["nevus"]}
+    data = make_folder(tmp_path / "d", n_per_class=4, classes=classes)
+    rng = np.random.default_rng(1)
+    for i in range(8):  # nevus: 12 images, melanoma: 4
+        write_image(data / "nevus" / f"extra_{i}.png", COLOURS["nevus"], rng)
+    model = tmp_path / "m.skl"
+    result = run_cli(
+        "train", data, "--out", model, "--image-size", "16", "--epochs", "1", "--filters", "4",
+        "--validation-fraction", "0", "--balance", balance, "--quiet",
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    from skinlesion import load_model
+
+    clf = load_model(model)
+    assert list(clf.classes_) == ["melanoma", "nevus"]
+    assert clf.class_weight == ("balanced" if balance == "weights" else None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_predict_formats_keep_the_order_of_the_images(trained, fmt):
+    data = trained["data"]
+    images = [data / "nevus" / "nev_0.png", data / "melanoma" / "mel_1.png", data / "keratosis"]
+    result = run_cli("predict", trained["model"], *images, "--format", fmt)
+    assert result.returncode == EXIT_OK, result.stderr
+    expected = [str(images[0]), str(images[1])] + [
+        str(p) for p in sorted((data / "keratosis").iterdir())
+    ]
+    classes = ["keratosis", "melanoma", "nevus"]
+    if fmt == "json":
+        rows = json.loads(result.stdout)
+        assert [r["image"] for r in rows] == expected
+        for row in rows:
+            assert set(row["probabilities"]) == set(classes)
+            assert sum(row["probabilities"].values()) == pytest.approx(1, abs=1e-4)
+            assert row["class"] == max(row["probabilities"], key=row["probabilities"].get)
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [r["image"] for r in rows] == expected
+        assert list(rows[0]) == ["image", "class", *classes]
+        for row in rows:
+            assert sum(float(row[c]) for c in classes) == pytest.approx(1, abs=1e-4)
+    else:
+        lines = result.stdout.strip().splitlines()
+        assert lines[0].split() == ["image", "class", *classes]
+        assert [line.split()[0] for line in lines[1:]] == expected
+
+
+@pytest.mark.slow
+def test_predict_agrees_with_the_library(trained):
+    from skinlesion import load_model
+
+    files = sorted(str(p) for p in (trained["data"] / "melanoma").iterdir())
+    result = run_cli("predict", trained["model"], *files, "--format", "json")
+    assert result.returncode == EXIT_OK, result.stderr
+    got = np.array([list(r["probabilities"].values()) for r in json.loads(result.stdout)])
+    expected = load_model(trained["model"]).predict_proba(files)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_predict_corrupt_image_is_named(trained, tmp_path):
+    bad = tmp_path / "truncated.png"
+    good = trained["data"] / "nevus" / "nev_0.png"
+    bad.write_bytes(good.read_bytes()[:40])
+    result = run_cli("predict", trained["model"], good, bad)
+    assert_one_line_error(result, EXIT_FAILURE, "truncated.png")
+    assert result.stdout == ""
+
+
+@pytest.mark.slow
+def test_evaluate_prints_report_and_writes_files(trained, tmp_path):
+    html, figures = tmp_path / "report.html", tmp_path / "report.json"
+    result = run_cli(
+        "evaluate", trained["model"], trained["data"], "--positive", "melanoma",
+        "--report", html, "--json", figures, "--n-bootstraps", "20",
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    for name in ("melanoma", "nevus", "keratosis"):
+        assert name in result.stdout
+    assert html.read_text().lstrip().lower().startswith("<!doctype html")
+    assert isinstance(json.loads(figures.read_text()), dict)
+
+
+@pytest.mark.slow
+def test_evaluate_unknown_class_and_positive(trained, tmp_path):
+    other = make_folder(tmp_path / "other", n_per_class=2,
+                        classes={"melanoma": (60, 30, 20), "lentigo": (90, 60, 40)})  # fmt: skip
+    result = run_cli("evaluate", trained["model"], other)
+    assert_one_line_error(result, EXIT_FAILURE, "lentigo")
+    result = run_cli("evaluate", trained["model"], trained["data"], "--positive", "mole")
+    assert_one_line_error(result, EXIT_USAGE, "mole", "melanoma")
+
+
+@pytest.mark.slow
+def test_verbose_shows_tracebacks_for_library_errors(trained, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nope")
+    result = run_cli("predict", trained["model"], bad, "--verbose")
+    assert result.returncode != EXIT_OK
+    assert "Traceback" in result.stderr and "bad.png" in result.stderr
+
+
+# --------------------------------------------------------------------------------------
+# the progress line
+# --------------------------------------------------------------------------------------
+def fake_clock(times):
+    ticks = iter(times)
+    return lambda: next(ticks)
+
+
+def test_progress_lines_estimate_the_time_left():
+    out = io.StringIO()
+    # train_begin, then (epoch_begin, epoch_end) x 3: epochs of 2 s, 4 s and 3 s
+    progress = EpochProgress(
+        epochs=4, stream=out, live=False, clock=fake_clock([0, 0, 2, 2, 6, 6, 9, 9, 9])
+    )
+    progress.train_begin(steps=5)
+    for epoch in range(3):
+        progress.epoch_begin(epoch)
+        progress.batch_end(epoch, 0, {"loss": 1.0})  # not live: draws nothing
+        progress.epoch_end(epoch, {"loss": 1.0 - epoch / 10, "accuracy": 0.5, "val_loss": 0.9})
+    progress.train_end()
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("epoch 1/4 [#####---------------]  loss 1.000  acc 0.500")
+    assert lines[0].endswith("2s/epoch  ~6s left")  # 3 epochs to go at 2 s each
+    assert lines[1].endswith("4s/epoch  ~6s left")  # 2 to go at the mean of 2 s and 4 s
+    assert lines[2].endswith("3s/epoch  ~3s left")
+    assert "val_loss 0.900" in lines[2]
+    assert lines[3] == "trained in 9s (early stopping after 3 of 4 epochs)"
+
+
+def test_progress_live_redraws_the_line_in_place():
+    out = io.StringIO()
+    progress = EpochProgress(epochs=2, stream=out, live=True, clock=fake_clock([0, 0, 1, 2, 2]))
+    progress.train_begin(steps=4)
+    progress.epoch_begin(0)
+    progress.batch_end(0, 1, {"loss": 0.5})  # half of the epoch after 1 s
+    text = out.getvalue()
+    assert text.startswith("\r") and "\n" not in text
+    assert "[#####---------------]" in text and "~3s left" in text  # 1 s + one 2 s epoch
+    progress.epoch_end(0, {"loss": 0.4})
+    assert out.getvalue().endswith("\n")
+
+
+def test_format_duration():
+    assert [format_duration(s) for s in (0, 59.4, 60, 3599, 3600, 7322)] == [
+        "0s", "59s", "1m00s", "59m59s", "1h00m", "2h02m",
+    ]  # fmt: skip
