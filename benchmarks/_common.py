@@ -1,0 +1,347 @@
+"""Shared helpers of the benchmark scripts.
+
+Every script prints a header (date, machine, versions, command), reads its images
+from the shared data folder (``../shared/data`` beside the checkout, or
+``--data-root``), splits them without leaks, and prints its figures as
+``name: value`` lines that ``benchmarks/RESULTS.md`` quotes.
+
+``--smoke`` runs any script on a tiny synthetic copy of the data layout (built by
+:func:`make_smoke_data`) so that the test suite checks the scripts still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import datetime as dt
+import hashlib
+import os
+import platform
+import resource
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = Path(os.environ.get("SKINLESION_SHARED_DATA", ROOT.parent / "shared" / "data"))
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+
+
+# ----------------------------------------------------------------- command line
+def parser(description: str) -> argparse.ArgumentParser:
+    """An argument parser with the options every benchmark shares."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--data-root", type=Path, default=DEFAULT_DATA,
+                   help="folder holding isic9/, ham10000/, isic2017/ (default ../shared/data)")
+    p.add_argument("--smoke", action="store_true",
+                   help="tiny run on synthetic images in the same layout (for the test suite)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split and the models")
+    return p
+
+
+def setup(args: argparse.Namespace) -> Path:
+    """Print the header and return the data root (a synthetic one with ``--smoke``)."""
+    print_header()
+    if args.smoke:
+        root = Path(tempfile.mkdtemp(prefix="skinlesion-bench-smoke-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        make_smoke_data(root)
+        print(f"data: synthetic smoke data under {root}")
+        return root
+    if not args.data_root.is_dir():
+        sys.exit(f"data folder {args.data_root} not found: pass --data-root or use --smoke")
+    print(f"data: {args.data_root}")
+    return args.data_root
+
+
+def print_header() -> None:
+    """Date, machine, versions and the exact command, so a figure can be traced."""
+    import sklearn
+
+    import skinlesion
+
+    versions = [f"python {platform.python_version()}", f"numpy {np.__version__}",
+                f"scikit-learn {sklearn.__version__}", f"skinlesion {skinlesion.__version__}"]
+    try:  # only report TensorFlow/Keras once a script has imported them
+        import keras
+        import tensorflow as tf
+
+        versions[1:1] = [f"tensorflow {tf.__version__}", f"keras {keras.__version__}"]
+    except ImportError:  # pragma: no cover
+        pass
+    print("=" * 78)
+    print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}")
+    print(f"machine: {machine()}")
+    print(f"versions: {', '.join(versions)}")
+    print(f"command: {' '.join(shlex.quote(a) for a in [sys.executable, *sys.argv])}")
+    print("=" * 78, flush=True)
+
+
+def machine() -> str:
+    """CPU model, core count, memory and current load, in one line."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:  # pragma: no cover
+        pass
+    mem = ""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        mem = f", {pages / 2**30:.0f} GiB RAM"
+    except (ValueError, OSError):  # pragma: no cover
+        pass
+    load = ""
+    if hasattr(os, "getloadavg"):
+        load = ", load avg {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    return f"{model}, {os.cpu_count()} cores{mem}{load}, {platform.system()}"
+
+
+def figure(name: str, value: float | str, unit: str = "") -> None:
+    """Print one measured figure as ``name: value unit``."""
+    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    print(f"{name}: {text}{(' ' + unit) if unit else ''}", flush=True)
+
+
+@contextmanager
+def timed(label: str) -> Iterator[dict[str, float]]:
+    """Time a block (wall clock); the elapsed seconds land in the yielded dict."""
+    out: dict[str, float] = {}
+    start = time.perf_counter()
+    yield out
+    out["seconds"] = time.perf_counter() - start
+    figure(f"{label} time", out["seconds"], "s")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 if sys.platform != "darwin" else peak / 2**20
+
+
+# ------------------------------------------------------------------------ data
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
+    )
+
+
+def class_folders(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Paths and labels of a folder with one sub-folder per class."""
+    paths, labels = [], []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        for path in _images_in(sub):
+            paths.append(str(path))
+            labels.append(sub.name)
+    if not paths:
+        sys.exit(f"no images in the class folders of {folder}")
+    return np.array(paths, dtype=object), np.array(labels, dtype=object)
+
+
+def file_hashes(paths: Sequence[str]) -> np.ndarray:
+    """MD5 of each file's bytes: identical files get the same group, so they never
+    end up on both sides of a split (isic9 holds 155 byte-identical pairs)."""
+    return np.array([hashlib.md5(Path(p).read_bytes()).hexdigest() for p in paths], dtype=object)
+
+
+def load_isic9(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``isic9/Train``: paths, labels, and groups (file content hashes)."""
+    paths, labels = class_folders(root / "isic9" / "Train")
+    return paths, labels, file_hashes(paths)
+
+
+def load_ham10000(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """HAM10000: paths, diagnosis labels, and lesion ids (the groups)."""
+    import csv
+
+    folder = root / "ham10000"
+    with open(folder / "HAM10000_metadata.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    paths, labels, groups = [], [], []
+    for row in rows:
+        path = folder / "images" / f"{row['image_id']}.jpg"
+        if path.is_file():
+            paths.append(str(path))
+            labels.append(row["dx"])
+            groups.append(row["lesion_id"])
+    if not paths:
+        sys.exit(f"no HAM10000 images found under {folder / 'images'}")
+    return (np.array(paths, dtype=object), np.array(labels, dtype=object),
+            np.array(groups, dtype=object))
+
+
+def load_isic2017(root: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """ISIC 2017 part 3 ``train`` or ``val``: paths and labels."""
+    return class_folders(root / "isic2017" / part)
+
+
+def grouped_split(y: np.ndarray, groups: np.ndarray, *, test_size: float = 0.2,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A stratified split that keeps every group (lesion, identical file) on one side.
+
+    Uses one fold of :class:`~sklearn.model_selection.StratifiedGroupKFold`, so
+    ``test_size`` is rounded to ``1 / n_splits``.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_splits = max(2, round(1 / test_size))
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    train, test = next(cv.split(np.zeros(len(y)), y, groups))
+    assert not set(groups[train]) & set(groups[test])
+    return train, test
+
+
+def class_counts(y: np.ndarray) -> str:
+    names, counts = np.unique(y, return_counts=True)
+    return ", ".join(f"{n} {c}" for n, c in zip(names, counts, strict=True))
+
+
+# --------------------------------------------------------------------- metrics
+def scores(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict[str, float]:
+    """Accuracy, balanced accuracy and macro one-vs-rest ROC AUC."""
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score
+
+    y_pred = classes[np.argmax(proba, axis=1)]
+    out = {
+        "accuracy": accuracy_score(y_true, y_pred),
+        "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+    }
+    present = [i for i, c in enumerate(classes) if 0 < np.sum(y_true == c) < len(y_true)]
+    if len(present) >= 2:
+        aucs = [roc_auc_score(y_true == classes[i], proba[:, i]) for i in present]
+        out["macro_roc_auc"] = float(np.mean(aucs))
+    return out
+
+
+def print_scores(prefix: str, values: dict[str, float]) -> None:
+    for key, value in values.items():
+        figure(f"{prefix} {key}", float(value))
+
+
+# ---------------------------------------------------------------- smoke data
+def make_smoke_data(root: Path, per_class: int = 6, size: int = 24) -> Path:
+    """Write a tiny synthetic copy of the three data layouts under ``root``."""
+    from PIL import Image
+
+    from skinlesion.datasets import make_lesions
+
+    root = Path(root)
+    rng = np.random.default_rng(0)
+
+    def write(folder: Path, name: str, image: np.ndarray) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(folder / f"{name}.jpg", quality=90)
+
+    X, _ = make_lesions(n_samples=per_class * 9, image_size=size, random_state=0)
+    for c in range(3):
+        for i in range(per_class):
+            write(root / "isic9" / "Train" / f"class {c}", f"ISIC_{c}{i:04d}", X[c * per_class + i])
+    ham = root / "ham10000"
+    lines = ["lesion_id,image_id,dx,dx_type,age,sex,localization"]
+    for c, dx in enumerate(["bkl", "mel", "nv"]):
+        for i in range(per_class):
+            image_id = f"ISIC_9{c}{i:04d}"
+            write(ham / "images", image_id, X[(c * per_class + i) % len(X)])
+            lines.append(f"HAM_{c}{i // 2:03d},{image_id},{dx},histo,50.0,male,back")
+    (ham / "HAM10000_metadata.csv").write_text("\n".join(lines) + "\n")
+    for part in ("train", "val"):
+        for c, name in enumerate(["melanoma", "nevus", "seborrheic_keratosis"]):
+            for i in range(per_class):
+                image = X[(c * per_class + i) % len(X)]
+                noisy = np.clip(image + rng.integers(-5, 6, image.shape), 0, 255).astype(np.uint8)
+                write(root / "isic2017" / part / name, f"ISIC_{part}{c}{i:04d}", noisy)
+    return root
+
+
+# ------------------------------------------------------------- classifiers
+def parse_configs(texts: Sequence[str] | None, default: dict | None = None) -> list[dict]:
+    """``--config`` JSON strings (LesionClassifier parameters) as dicts.
+
+    Tuples given as JSON lists (``"filters": [32, 64]``) become tuples.
+    """
+    import json
+
+    if not texts:
+        return [dict(default or {})]
+    configs = []
+    for text in texts:
+        config = json.loads(text)
+        for key in ("filters", "dense_units", "image_size"):
+            if isinstance(config.get(key), list):
+                config[key] = tuple(config[key])
+        configs.append(config)
+    return configs
+
+
+def describe(config: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in config.items()) or "defaults"
+
+
+def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
+                  seed: int, smoke: bool = False) -> dict:
+    """Fit ``LesionClassifier(**config)``, print its time and test scores, return them.
+
+    ``config`` may hold ``"pipeline": true`` to put a ``Rebalancer`` (every class
+    over-sampled to the largest one's size) before the classifier, whose own
+    on-the-fly augmentation then perturbs the repeated images; ``"tta"`` (int)
+    to average the predictions over that many flipped views at test time.
+    """
+    from skinlesion import LesionClassifier
+
+    config = dict(config)
+    use_pipeline = bool(config.pop("pipeline", False))
+    tta = int(config.pop("tta", 0))
+    if smoke:
+        config.update(epochs=1, image_size=16, filters=(4, 8))
+    clf = LesionClassifier(random_state=seed, **{"verbose": 0 if smoke else 1, **config})
+    estimator = clf
+    if use_pipeline:
+        from skinlesion import Rebalancer, make_pipeline
+
+        estimator = make_pipeline(Rebalancer(random_state=seed), clf)
+    print(f"{name}: LesionClassifier({describe(config)})"
+          f"{' after Rebalancer()' if use_pipeline else ''}{f', TTA x{tta}' if tta else ''}",
+          flush=True)
+    start = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    fit_s = time.perf_counter() - start
+    model = estimator[-1] if use_pipeline else estimator
+    start = time.perf_counter()
+    if tta:
+        proba = predict_tta(model, X_test, tta)
+    else:
+        proba = estimator.predict_proba(X_test)
+    predict_s = time.perf_counter() - start
+    values = scores(y_test, proba, model.classes_)
+    figure(f"{name} fit time", fit_s, "s")
+    figure(f"{name} epochs run / best", f"{model.n_epochs_} / {model.best_epoch_}")
+    figure(f"{name} predict time", predict_s, "s")
+    print_scores(f"{name} test", values)
+    return {"fit_s": fit_s, "proba": proba, "classes": model.classes_, **values}
+
+
+def predict_tta(clf, X: np.ndarray, n_views: int) -> np.ndarray:
+    """Average ``predict_proba`` over flips/transposes of in-memory images."""
+    from skinlesion.images import resize_images
+
+    X = resize_images(X, clf.input_shape_[:2]) if X.ndim == 4 else X
+    views = [lambda a: a, lambda a: a[:, :, ::-1], lambda a: a[:, ::-1],
+             lambda a: a[:, ::-1, ::-1]]
+    if X.shape[1] == X.shape[2]:
+        views += [lambda a: a.transpose(0, 2, 1, 3), lambda a: a.transpose(0, 2, 1, 3)[:, ::-1],
+                  lambda a: a.transpose(0, 2, 1, 3)[:, :, ::-1],
+                  lambda a: a.transpose(0, 2, 1, 3)[:, ::-1, ::-1]]
+    views = views[:max(1, n_views)]
+    return np.mean([clf.predict_proba(np.ascontiguousarray(v(X))) for v in views], axis=0)

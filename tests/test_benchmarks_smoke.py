@@ -1,0 +1,61 @@
+"""Smoke runs of the benchmark scripts: each runs end to end with ``--smoke``.
+
+The scripts build a tiny synthetic copy of the shared data layouts, so these
+tests need no real images. Each starts a Python process that imports TensorFlow
+and trains a tiny network, hence ``slow``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = {
+    "replica_notebook.py": ["replica test balanced_accuracy:"],
+    "bench_isic9.py": ["replica train time", "config0 balanced accuracy minus replica's:"],
+    "bench_ham10000.py": ["config0 test macro_roc_auc:", "config0 targets met:"],
+    "bench_isic2017.py": ["config0 melanoma-vs-rest ROC AUC:",
+                          "config0 seborrheic_keratosis-vs-rest ROC AUC:"],
+    "bench_throughput.py": ["fit ratio, array", "predict ratio", "forward FLOPs per image"],
+    "bench_memory.py": ["peak RSS during fit:"],
+}
+
+
+def run_script(name: str) -> str:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", SKINLESION_NUM_THREADS="1")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / name), "--smoke"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
+    )
+    assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SCRIPTS))
+def test_script_smoke_run_prints_its_figures(name: str) -> None:
+    out = run_script(name)
+    for line in ("machine:", "versions:", "command:", *SCRIPTS[name]):
+        assert line in out, f"{name} did not print {line!r}:\n{out}"
+
+
+def test_common_smoke_data_and_grouped_split(tmp_path: Path) -> None:
+    """The smoke layout loads, and the grouped split never puts one group on both sides."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import _common as common
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    common.make_smoke_data(tmp_path, per_class=6, size=8)
+    paths, labels, groups = common.load_ham10000(tmp_path)
+    assert len(paths) == 18 and set(labels) == {"bkl", "mel", "nv"}
+    train, test = common.grouped_split(labels, groups, test_size=0.25, seed=0)
+    assert len(train) + len(test) == len(paths)
+    assert not set(groups[train]) & set(groups[test])
+    paths9, labels9, hashes = common.load_isic9(tmp_path)
+    assert len(paths9) == 18 and len(set(labels9)) == 3 and len(hashes) == 18
