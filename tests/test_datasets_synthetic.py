@@ -60,8 +60,9 @@ def test_each_image_differs():
     [([0.8, 0.2], 20, [16, 4]), ([1, 1, 2], 100, [25, 25, 50]), ([0.5, 0.3, 0.2], 7, [4, 2, 1])],
 )
 def test_weights_give_exact_proportions(weights, n, expected):
-    _, y = make_lesions(n_samples=n, n_classes=len(weights), image_size=8, weights=weights,
-                        random_state=0)
+    _, y = make_lesions(
+        n_samples=n, n_classes=len(weights), image_size=8, weights=weights, random_state=0
+    )
     assert [int((y == c).sum()) for c in LESION_CLASSES[: len(weights)]] == expected
 
 
@@ -121,8 +122,13 @@ def _colour_shape_features(X):
     n, h, w, _ = X.shape
     coarse = Xf.reshape(n, 8, h // 8, 8, w // 8, 3).mean(axis=(2, 4)).reshape(n, -1)
     centre = Xf[:, h // 4 : 3 * h // 4, w // 4 : 3 * w // 4].reshape(n, -1, 3)
-    stats = np.concatenate([centre.std(axis=1), np.percentile(centre, [5, 50, 95], axis=1)
-                            .transpose(1, 0, 2).reshape(n, -1)], axis=1)
+    stats = np.concatenate(
+        [
+            centre.std(axis=1),
+            np.percentile(centre, [5, 50, 95], axis=1).transpose(1, 0, 2).reshape(n, -1),
+        ],
+        axis=1,
+    )
     return np.concatenate([coarse, stats], axis=1)
 
 

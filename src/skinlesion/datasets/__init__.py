@@ -10,6 +10,22 @@ Examples
 
 from __future__ import annotations
 
+from skinlesion.datasets.audit import AuditReport, DuplicateGroup, audit
+from skinlesion.datasets.fetch import get_data_home
+from skinlesion.datasets.folders import load_image_folder
+from skinlesion.datasets.ham10000 import HAM10000_CLASSES, load_ham10000
+from skinlesion.datasets.isic import load_isic2017
 from skinlesion.datasets.synthetic import LESION_CLASSES, make_lesions
 
-__all__ = ["LESION_CLASSES", "make_lesions"]
+__all__ = [
+    "HAM10000_CLASSES",
+    "LESION_CLASSES",
+    "AuditReport",
+    "DuplicateGroup",
+    "audit",
+    "get_data_home",
+    "load_ham10000",
+    "load_image_folder",
+    "load_isic2017",
+    "make_lesions",
+]
