@@ -742,7 +742,7 @@ def clinical_report(
             positive_block[key] = boot(("positive", key))
         if target is None:
             positive_block["threshold"] = Estimate(float(fixed_threshold))
-            threshold_source = f"fixed threshold {fixed_threshold:g} on the {label!r} probability"
+            threshold_source = f"fixed threshold {fixed_threshold:.3g} on the {label!r} probability"
         else:
             positive_block["threshold"] = boot(("positive", "threshold"))
             threshold_source = (
