@@ -11,7 +11,12 @@ Examples
 from __future__ import annotations
 
 from skinlesion.datasets.audit import AuditReport, DuplicateGroup, audit
-from skinlesion.datasets.fetch import get_data_home
+from skinlesion.datasets.fetch import (
+    DownloadError,
+    fetch_dermamnist,
+    fetch_ham10000,
+    get_data_home,
+)
 from skinlesion.datasets.folders import load_image_folder
 from skinlesion.datasets.ham10000 import HAM10000_CLASSES, load_ham10000
 from skinlesion.datasets.isic import load_isic2017
@@ -21,8 +26,11 @@ __all__ = [
     "HAM10000_CLASSES",
     "LESION_CLASSES",
     "AuditReport",
+    "DownloadError",
     "DuplicateGroup",
     "audit",
+    "fetch_dermamnist",
+    "fetch_ham10000",
     "get_data_home",
     "load_ham10000",
     "load_image_folder",
