@@ -187,3 +187,27 @@ def test_worst_mistakes_with_no_mistakes():
     disp = WorstMistakesDisplay.from_predictions(np.zeros((2, 8, 8, 3), np.uint8), y,
                                                  [[0.9, 0.1], [0.2, 0.8]])
     assert disp.indices.size == 0
+
+
+@pytest.mark.realdata
+def test_image_displays_read_real_image_paths(shared_data):
+    from skinlesion.images import list_image_files
+
+    folder = shared_data / "isic2017" / "val"
+    paths, labels = [], []
+    for name in ("melanoma", "nevus"):
+        files = list_image_files(folder / name)[:4]
+        paths += [str(p) for p in files]
+        labels += [name] * len(files)
+    if len(paths) < 8:
+        pytest.skip("isic2017/val holds fewer images than expected")
+    y = np.array(labels)
+    proba_mel = np.array([0.9] * 4 + [0.9, 0.8, 0.7, 0.2])  # three nevi called melanoma
+    proba = np.column_stack([proba_mel, 1 - proba_mel])
+    disp = WorstMistakesDisplay.from_predictions(paths, y, proba, n_images=3, image_size=48)
+    assert disp.images.shape == (3, 48, 48, 3)
+    assert disp.true_labels == ["nevus"] * 3 and disp.predicted_labels == ["melanoma"] * 3
+    assert disp.indices.tolist() == [4, 5, 6]
+    grid = SampleImagesDisplay.from_images(paths, y, n_per_class=2, image_size=32,
+                                           random_state=0)
+    assert grid.images.shape == (4, 32, 32, 3) and grid.ax_.shape == (2, 2)
