@@ -117,8 +117,9 @@ def test_image_properties(tmp_path, lesions):
     Image.fromarray(X[6]).convert("L").save(root / y[0] / "grey.png")
     Image.fromarray(X[7][:20, :20]).save(root / y[0] / "tiny.png")
     (root / y[0] / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
-    with pytest.warns(UserWarning, match="broken.jpg"):
-        report = audit(root, min_size=32)
+    report = audit(root, min_size=32)
+    assert [Path(s).name for s, _ in report.unreadable] == ["broken.jpg"]
+    assert "broken.jpg" not in {Path(p).name for p in report.deduplicated().paths}
     assert [Path(s).name for s in report.grayscale] == ["grey.png"]
     assert [Path(s).name for s in report.tiny] == ["tiny.png"]
     assert [Path(s).name for s in report.odd_size] == ["tiny.png"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -365,9 +366,8 @@ class AuditReport:
         unknown). Unreadable images are dropped.
         """
         keep = np.ones(len(self.sources), dtype=bool)
-        keep[[i for i, s in enumerate(self.sources) if s in {u for u, _ in self.unreadable}]] = (
-            False
-        )
+        bad = {u for u, _ in self.unreadable}
+        keep[[i for i, s in enumerate(self.sources) if s in bad]] = False
         for members in _merge_groups(self.exact_duplicates + self.near_duplicates):
             labels = {self.labels[i] for i in members}
             if len(labels) > 1 and drop_conflicts:
@@ -441,22 +441,27 @@ def _merge_groups(groups: list[DuplicateGroup]) -> list[list[int]]:
     return [sorted(c) for c in components.values()]
 
 
+def _folder_items(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Paths and labels of a class-per-folder tree, unreadable files included."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the audit reports what the loader warns about
+        bunch = load_image_folder(folder, as_paths=True, errors="warn")
+    paths = [*bunch.filenames, *(p for p, _ in bunch.skipped)]
+    labels = [*bunch.target, *(Path(p).parent.name for p, _ in bunch.skipped)]
+    return np.array(paths, dtype=object), np.array(labels, dtype=str)
+
+
 def _as_items(dataset: Any, split: str) -> list[tuple[str, Any, np.ndarray, bool]]:
     """Turn one audit argument into ``[(split, X, labels, is_paths), ...]``."""
     if isinstance(dataset, (str, os.PathLike)):
         root = Path(dataset)
         try:
-            bunch = load_image_folder(root, as_paths=True, errors="warn")
+            return [(split, *_folder_items(root), True)]
         except ValueError as err:
             if "folders of class folders" not in str(err):
                 raise
-            subs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-            items = []
-            for sub in subs:
-                b = load_image_folder(sub, as_paths=True, errors="warn")
-                items.append((sub.name, b.filenames, b.target, True))
-            return items
-        return [(split, bunch.filenames, bunch.target, True)]
+        subs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        return [(sub.name, *_folder_items(sub), True) for sub in subs]
     if isinstance(dataset, Bunch) or isinstance(dataset, dict):
         labels = dataset.get("target")
         for key in ("filenames", "paths", "images"):
