@@ -156,7 +156,9 @@ def build_cnn(
             name=f"block{block}_conv",
         )(x)
         if batch_norm:
-            x = layers.BatchNormalization(name=f"block{block}_bn")(x)
+            # momentum 0.9 (not Keras' 0.99): the moving statistics must settle within the
+            # few hundred steps that small dermoscopy data sets give.
+            x = layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn")(x)
         x = layers.Activation("relu", name=f"block{block}_relu")(x)
         x = layers.MaxPooling2D(2, padding="same", name=f"block{block}_pool")(x)
 
