@@ -195,7 +195,9 @@ class AuditReport:
         Largest over smallest class count (all splits together).
     exact_duplicates, near_duplicates : list of DuplicateGroup
         Byte-identical groups, and near-identical groups that are not all
-        byte-identical (perceptual hashes within ``max_distance`` bits).
+        byte-identical (perceptual hashes within ``max_distance`` bits and
+        thumbnails correlated at least ``min_correlation``). A near group holds
+        the byte-identical copies of its members too.
     unreadable : list of (source, reason)
     tiny, grayscale : list of str
         Sources of images smaller than ``min_size`` on a side, and of images
@@ -220,6 +222,7 @@ class AuditReport:
     odd_size: list[str]
     min_size: int
     max_distance: int
+    min_correlation: float
     _data: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- findings by category ------------------------------------------------
@@ -286,7 +289,11 @@ class AuditReport:
             "grayscale": list(self.grayscale),
             "sizes": dict(self.sizes),
             "odd_size": list(self.odd_size),
-            "settings": {"min_size": self.min_size, "max_distance": self.max_distance},
+            "settings": {
+                "min_size": self.min_size,
+                "max_distance": self.max_distance,
+                "min_correlation": self.min_correlation,
+            },
         }
 
     def summary(self, max_examples: int = 3) -> str:
@@ -500,6 +507,7 @@ def audit(
     test: Any = None,
     *,
     max_distance: int = 4,
+    min_correlation: float = 0.95,
     min_size: int = 64,
     n_jobs: int | None = None,
 ) -> AuditReport:
@@ -518,6 +526,10 @@ def audit(
         Largest number of differing bits (of 64) between the perceptual hashes
         of two images called near-identical; ``-1`` turns near-duplicate
         search off.
+    min_correlation : float, default=0.95
+        A pair within ``max_distance`` is called near-identical only if the
+        correlation of their 32 x 32 grey thumbnails is at least this. The hash
+        alone confuses different images of a small dark lesion on plain skin.
     min_size : int, default=64
         Images with a side shorter than this many pixels are flagged as tiny.
     n_jobs : int, default=None
@@ -553,6 +565,8 @@ def audit(
         or not -1 <= max_distance <= 32
     ):
         raise ValueError(f"max_distance must be an int from -1 to 32, got {max_distance!r}.")
+    if not isinstance(min_correlation, (int, float)) or not -1 <= min_correlation <= 1:
+        raise ValueError(f"min_correlation must be a number from -1 to 1, got {min_correlation!r}.")
     if not isinstance(min_size, (int, np.integer)) or isinstance(min_size, bool) or min_size < 0:
         raise ValueError(f"min_size must be a non-negative int, got {min_size!r}.")
     parts = _as_items(dataset, "train")
@@ -618,6 +632,18 @@ def audit(
             sel = a + start < b
             pairs.extend(zip((a[sel] + start).tolist(), b[sel].tolist(), strict=True))
         if pairs:
+            # confirm each candidate pair on the thumbnails themselves: dermoscopy
+            # images of a small dark lesion on plain skin share coarse hashes
+            grey = np.stack([probes[i].thumb for i in reps]).astype(np.float32) @ np.array(
+                [0.299, 0.587, 0.114], dtype=np.float32
+            )
+            flat = grey.reshape(len(reps), -1)
+            flat = flat - flat.mean(axis=1, keepdims=True)
+            flat /= np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-6)
+            pa, pb = np.array(pairs).T
+            corr = np.einsum("ij,ij->i", flat[pa], flat[pb])
+            pairs = [p for p, c in zip(pairs, corr, strict=True) if c >= min_correlation]
+        if pairs:
             parent = list(range(len(reps)))
 
             def find(i: int) -> int:
@@ -674,5 +700,6 @@ def audit(
         odd_size=odd,
         min_size=int(min_size),
         max_distance=int(max_distance),
+        min_correlation=float(min_correlation),
         _data=data,
     )
