@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import warnings
 from pathlib import Path
 
@@ -134,10 +135,15 @@ def test_bad_roots(tmp_path):
         load_image_folder(tmp_path / "flat", errors="ignore")
 
 
+def _cache_entries(folder: Path) -> int:
+    with sqlite3.connect(folder / "decoded.sqlite") as con:
+        return con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+
+
 def test_cache_second_load_reads_no_pixels(tree, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     first = load_image_folder(tree, image_size=8, cache=cache)
-    assert len(list(cache.rglob("*.npy"))) == 6
+    assert _cache_entries(cache) == 6
     import skinlesion.datasets._cache as cache_mod
 
     def fail(*args, **kwargs):
@@ -158,7 +164,16 @@ def test_cache_second_load_reads_no_pixels(tree, tmp_path, monkeypatch):
 def test_cache_true_uses_skinlesion_data(tree, tmp_path, monkeypatch):
     monkeypatch.setenv("SKINLESION_DATA", str(tmp_path / "home"))
     load_image_folder(tree, image_size=8, cache=True)
-    assert len(list((tmp_path / "home" / "decoded").rglob("*.npy"))) == 6
+    assert _cache_entries(tmp_path / "home" / "decoded") == 6
+
+
+def test_damaged_cache_warns_and_still_loads(tree, tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "decoded.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.warns(RuntimeWarning, match="cache"):
+        data = load_image_folder(tree, image_size=8, cache=cache)
+    assert data.images.shape == (6, 8, 8, 3)
 
 
 # -- HAM10000 ----------------------------------------------------------------

@@ -1,17 +1,19 @@
 """Decode many image files fast: parallel threads, per-file errors, an on-disk cache.
 
-The cache stores each decoded, resized image as a ``.npy`` file named by a hash
-of the file's *content* and the target size, so a renamed or copied file still
-hits the cache, an edited file never returns a stale image, and two loads at
-different sizes do not collide. Cache files are written atomically (a temporary
-file renamed into place), so a crash never leaves a half-written entry.
+The cache is one SQLite database (``decoded.sqlite`` in the cache folder) that
+maps a hash of each file's *content* plus the target size to the decoded,
+resized pixels. A renamed or copied file still hits the cache, an edited file
+never returns a stale image, and loads at different sizes do not collide.
+SQLite writes in transactions, so a crash never leaves a half-written entry,
+and a second load reads thousands of images from one file instead of opening
+one small file per image (which costs milliseconds each on many file systems).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import sqlite3
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +28,7 @@ __all__ = ["decode_files", "default_cache_dir", "resolve_cache_dir"]
 # Bump when decoding changes (resampling filter, colour handling), so that old
 # cache entries are not reused.
 _DECODER_VERSION = "1"
+_DB_NAME = "decoded.sqlite"
 
 
 def default_cache_dir() -> Path:
@@ -55,35 +58,48 @@ def _cache_key(path: str, size: tuple[int, int] | None) -> str:
     return f"{digest.hexdigest()}-{tag}-v{_DECODER_VERSION}"
 
 
-def _load_cached(cache_dir: Path, key: str) -> np.ndarray | None:
-    entry = cache_dir / key[:2] / f"{key}.npy"
-    try:
-        arr = np.load(entry, allow_pickle=False)
-    except (OSError, ValueError, EOFError):
-        return None  # missing or damaged entry: decode again
-    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[-1] != 3:
-        return None
-    return arr
+def _warn(cache_dir: Path, err: Exception) -> None:
+    warnings.warn(
+        f"the image cache in {cache_dir} cannot be used ({err}); loading goes on without it. "
+        f"Delete {cache_dir / _DB_NAME} if it is damaged.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
 
 
-def _store_cached(cache_dir: Path, key: str, image: np.ndarray) -> None:
-    folder = cache_dir / key[:2]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, image, allow_pickle=False)
-            os.replace(tmp, folder / f"{key}.npy")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as err:  # a read-only or full disk must not break loading
-        warnings.warn(
-            f"could not write to the image cache {cache_dir} ({err}); "
-            "loading goes on without caching.",
-            RuntimeWarning,
-            stacklevel=4,
+def _connect(cache_dir: Path) -> sqlite3.Connection:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    con = sqlite3.connect(cache_dir / _DB_NAME, timeout=60)
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS images "
+        "(key TEXT PRIMARY KEY, height INTEGER, width INTEGER, pixels BLOB)"
+    )
+    return con
+
+
+def _cache_get(con: sqlite3.Connection, keys: list[str]) -> dict[str, np.ndarray]:
+    found: dict[str, np.ndarray] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = con.execute(
+            f"SELECT key, height, width, pixels FROM images WHERE key IN ({marks})", chunk
+        )
+        for key, h, w, blob in rows:
+            if len(blob) == h * w * 3:
+                found[key] = np.frombuffer(blob, dtype=np.uint8).reshape(h, w, 3)
+    return found
+
+
+def _cache_put(con: sqlite3.Connection, entries: dict[str, np.ndarray]) -> None:
+    with con:  # one transaction: all entries or none
+        con.executemany(
+            "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?)",
+            [
+                (k, int(im.shape[0]), int(im.shape[1]), np.ascontiguousarray(im).tobytes())
+                for k, im in entries.items()
+            ],
         )
 
 
@@ -104,29 +120,63 @@ def decode_files(
     if n_jobs is None:
         n_jobs = min(8, os.cpu_count() or 1)
 
-    def one(path: str) -> np.ndarray | ImageReadError:
-        key = None
-        if cache_dir is not None:
-            try:
-                key = _cache_key(path, size)
-            except OSError as err:
-                return ImageReadError(path, f"cannot open the file ({err.strerror or err})")
-            cached = _load_cached(cache_dir, key)
-            if cached is not None:
-                return cached
+    def run(func, items):
+        if n_jobs <= 1 or len(items) < 4:
+            return [func(x) for x in items]
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            return list(pool.map(func, items))
+
+    def decode(path: str) -> np.ndarray | ImageReadError:
         try:
-            image = read_image(path, size)
+            return read_image(path, size)
         except ImageReadError as err:
             return err
-        if key is not None:
-            _store_cached(cache_dir, key, image)  # type: ignore[arg-type]
-        return image
 
-    if n_jobs <= 1 or len(paths) < 4:
-        results = [one(p) for p in paths]
-    else:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            results = list(pool.map(one, paths))
+    results: list[np.ndarray | ImageReadError | None] = [None] * len(paths)
+    con = None
+    keys: list[str | None] = [None] * len(paths)
+    if cache_dir is not None:
+        try:
+            con = _connect(cache_dir)
+        except (OSError, sqlite3.Error) as err:
+            _warn(cache_dir, err)
+    if con is not None:
+
+        def key_of(path: str) -> str | ImageReadError:
+            try:
+                return _cache_key(path, size)
+            except OSError as err:
+                return ImageReadError(path, f"cannot open the file ({err.strerror or err})")
+
+        for i, k in enumerate(run(key_of, list(paths))):
+            if isinstance(k, ImageReadError):
+                results[i] = k
+            else:
+                keys[i] = k
+        try:
+            hits = _cache_get(con, [k for k in keys if k is not None])
+        except sqlite3.Error as err:
+            _warn(cache_dir, err)  # type: ignore[arg-type]
+            hits = {}
+        for i, k in enumerate(keys):
+            if k is not None and k in hits:
+                results[i] = hits[k]
+    todo = [i for i, r in enumerate(results) if r is None]
+    for i, r in zip(todo, run(decode, [paths[i] for i in todo]), strict=True):
+        results[i] = r
+    if con is not None:
+        fresh = {
+            keys[i]: results[i]
+            for i in todo
+            if keys[i] is not None and isinstance(results[i], np.ndarray)
+        }
+        try:
+            if fresh:
+                _cache_put(con, fresh)  # type: ignore[arg-type]
+        except sqlite3.Error as err:
+            _warn(cache_dir, err)  # type: ignore[arg-type]
+        finally:
+            con.close()
     images: list[np.ndarray | None] = []
     failed: list[tuple[str, str]] = []
     for path, res in zip(paths, results, strict=True):
