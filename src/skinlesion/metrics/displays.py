@@ -214,7 +214,7 @@ class RocCurveDisplay:
         for name, (fpr, tpr, auc) in self.curves.items():
             bold = highlighted is None or name == highlighted
             (line,) = ax.plot(
-                fpr, tpr, drawstyle="steps-post", lw=2.2 if bold else 1.0,
+                fpr, tpr, lw=2.2 if bold else 1.0,
                 alpha=1.0 if bold else 0.6, label=f"{name} (AUC {auc:.3f})",
             )
             if name in self.bands:
