@@ -216,6 +216,9 @@ def test_ece_hand_computed():
         ([["a", "b"]], [[0.5, 0.5]], None, "1-D"),
         ([], np.zeros((0, 2)), None, "empty"),
         (["a", "b"], [[0.5, 0.5], [0.1, 0.9]], ["a", "a"], "repeat"),
+        (["a", "b"], np.array([0, 1]), None, "predict_proba"),
+        (["a", "b"], np.array([[1, 0], [0, 1]]), None, "predicted labels"),
+        (["a", "b"], "0.5", None, "probabilities"),
     ],
 )
 def test_bad_input_is_a_clear_error(y, proba, classes, match):
@@ -241,6 +244,19 @@ def test_bad_parameters(data):
     with pytest.raises(ValueError, match="not both"):
         select_operating_point(y, proba, "melanoma", classes=CLASSES, target_sensitivity=0.9,
                                target_specificity=0.9)
+
+
+def test_dataframe_columns_name_the_classes(data):
+    pd = pytest.importorskip("pandas")
+    y, proba = data
+    frame = pd.DataFrame(proba, columns=CLASSES)
+    r = clinical_report(y, frame, positive="melanoma", n_bootstraps=0)
+    assert r.classes == CLASSES.tolist()
+    shuffled = frame[CLASSES[::-1]]
+    with pytest.raises(ValueError, match="columns"):
+        clinical_report(y, shuffled, classes=CLASSES, n_bootstraps=0)
+    r2 = clinical_report(y, shuffled, positive="melanoma", n_bootstraps=0)
+    assert r2.positive["roc_auc"].value == r.positive["roc_auc"].value
 
 
 def test_positive_class_absent_gives_nan_with_a_warning(data):

@@ -63,7 +63,8 @@ def check_predictions(
         the probability of ``classes[1]`` in a binary task.
     classes : array-like of shape (n_classes,), default=None
         The class names of the columns of ``y_score`` (``clf.classes_``). When
-        None, the sorted labels of ``y_true``, which must then name every column.
+        None: the column names of a pandas DataFrame ``y_score``, else the sorted
+        labels of ``y_true``, which must then name every column.
 
     Returns
     -------
@@ -80,6 +81,23 @@ def check_predictions(
     ([0, 1], ['a', 'b'])
     """
     y = _as_label_array(y_true, "y_true")
+    columns = getattr(y_score, "columns", None)  # a pandas DataFrame names its columns
+    if columns is not None:
+        columns = np.asarray(columns)
+        if classes is None:
+            classes = columns
+        elif columns.tolist() != np.asarray(classes).tolist():
+            raise ValueError(
+                f"y_score's columns {columns.tolist()!r} differ from classes "
+                f"{np.asarray(classes).tolist()!r}; reorder the columns or drop classes=."
+            )
+    kind = np.asarray(y_score).dtype.kind
+    if kind in "biu":
+        raise ValueError(
+            f"y_score holds {'booleans' if kind == 'b' else 'integers'}, which look like "
+            "predicted labels (clf.predict); the metrics need probabilities: pass "
+            "clf.predict_proba(X)."
+        )
     try:
         proba = np.asarray(y_score, dtype=np.float64)
     except (TypeError, ValueError) as err:
