@@ -91,6 +91,23 @@ def test_randomness_comes_from_random_state_only():
     assert not np.array_equal(first, other)
 
 
+def test_threads_do_not_change_the_output():
+    X, y = _data({"melanoma": 5, "nevus": 20})
+    params = {**RECIPE, "distortion": 2, "brightness": 0.3, "sampling_strategy": "auto"}
+    serial = Augmenter(**params, random_state=0).fit_resample(X, y)[0]
+    threaded = Augmenter(**params, n_jobs=2, random_state=0).fit_resample(X, y)[0]
+    np.testing.assert_array_equal(serial, threaded)
+
+
+def test_augmentor_module_is_restored_afterwards():
+    import Augmentor.Operations
+
+    X, y = _data(COUNTS)
+    Augmenter(**RECIPE, random_state=0).fit_resample(X, y)
+    assert Augmentor.Operations.random is random
+    assert Augmentor.Operations.np is np
+
+
 def test_random_state_instance_gives_fresh_images_each_call():
     X, y = _data(COUNTS)
     augmenter = Augmenter(**RECIPE, random_state=np.random.RandomState(0))

@@ -3,19 +3,22 @@
 The operations are Augmentor's own (``Augmentor.Operations``), configured through
 ``Augmentor.Pipeline``'s methods so that Augmentor's own limits apply. Augmentor
 draws from Python's global ``random`` module and NumPy's global RNG; here its
-operations run with generators seeded from the Augmenter's ``random_state``
-instead (swapped into Augmentor's module for the duration of a call, under a
-lock), so results are repeatable and the caller's global random state is never
-read or changed.
+operations draw from generators seeded, image by image, from the Augmenter's
+``random_state`` instead (stand-ins for the two modules are put into Augmentor's
+module for the duration of a call), so results are repeatable, do not depend on
+how many threads augment, and the caller's global random state is never read or
+changed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import threading
 import warnings
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 from typing import Any
 
@@ -44,10 +47,6 @@ OPERATIONS: tuple[str, ...] = (
 
 _NAMED_STRATEGIES = {"auto", "minority", "not minority", "not majority", "all"}
 
-# Augmentor's operations read the module globals ``random`` and ``np``; one
-# Augmenter at a time swaps in its own generators.
-_AUGMENTOR_LOCK = threading.RLock()
-
 _HINTS = {
     "rotate": "Augmentor's rotate crops the rotated image back to its size and allows at "
     "most 25 degrees; use rotate<=25",
@@ -62,34 +61,77 @@ _HINTS = {
 }
 
 
-class _NumpyWithOwnRandom:
-    """Stands in for the ``numpy`` module inside Augmentor: ``np.random`` is ours."""
+class _Generators(threading.local):
+    """The generators Augmentor's operations draw from, one pair per thread."""
 
-    def __init__(self, random_state: np.random.RandomState) -> None:
-        self.random = random_state
+    python: random.Random | None = None
+    numpy: np.random.RandomState | None = None
+
+
+_GENERATORS = _Generators()
+
+
+class _RandomModule:
+    """Stands in for the ``random`` module inside Augmentor: draws from our generator."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_GENERATORS.python, name)
+
+
+class _NumpyModule:
+    """Stands in for ``numpy`` inside Augmentor: ``np.random`` is our generator."""
+
+    @property
+    def random(self) -> np.random.RandomState | None:
+        return _GENERATORS.numpy
 
     def __getattr__(self, name: str) -> Any:
         return getattr(np, name)
 
 
+_INSTALL_LOCK = threading.Lock()
+_INSTALLED = {"count": 0, "saved": None}
+
+
 @contextlib.contextmanager
-def _augmentor_randomness(rng: np.random.RandomState) -> Iterator[None]:
-    """Run Augmentor's operations on generators seeded from ``rng``."""
+def _own_randomness() -> Iterator[None]:
+    """Let Augmentor's operations draw from per-thread generators (see :func:`_seeded`).
+
+    Augmentor's operations call the ``random`` and ``numpy`` modules they imported.
+    Inside this context those two names in ``Augmentor.Operations`` point to
+    stand-ins that draw from the current thread's generators; the caller's global
+    ``random`` and ``numpy.random`` state is never read or changed, and the names
+    are restored when the last user leaves.
+    """
     import Augmentor.Operations as operations_module
 
-    py_random = random.Random(int(rng.randint(np.iinfo(np.int32).max)))
-    np_random = np.random.RandomState(int(rng.randint(np.iinfo(np.int32).max)))
-    with _AUGMENTOR_LOCK:
-        saved = operations_module.random, operations_module.np
-        operations_module.random = py_random
-        operations_module.np = _NumpyWithOwnRandom(np_random)
-        try:
-            with warnings.catch_warnings():
-                # Augmentor's skew builds a numpy.matrix (pending deprecation in NumPy 2).
-                warnings.simplefilter("ignore", PendingDeprecationWarning)
-                yield
-        finally:
-            operations_module.random, operations_module.np = saved
+    with _INSTALL_LOCK:
+        if _INSTALLED["count"] == 0:
+            _INSTALLED["saved"] = (operations_module.random, operations_module.np)
+            operations_module.random = _RandomModule()
+            operations_module.np = _NumpyModule()
+        _INSTALLED["count"] += 1
+    try:
+        with warnings.catch_warnings():
+            # Augmentor's skew builds a numpy.matrix (pending deprecation in NumPy 2).
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            yield
+    finally:
+        with _INSTALL_LOCK:
+            _INSTALLED["count"] -= 1
+            if _INSTALLED["count"] == 0:
+                operations_module.random, operations_module.np = _INSTALLED["saved"]
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Seed this thread's generators for one image."""
+    _GENERATORS.python = random.Random(seed)
+    _GENERATORS.numpy = np.random.RandomState(seed)
+    try:
+        yield
+    finally:
+        _GENERATORS.python = _GENERATORS.numpy = None
 
 
 class Augmenter(ImageSampler):
@@ -145,6 +187,10 @@ class Augmenter(ImageSampler):
     image_size : int or (height, width), default=None
         Size at which a list of image paths is read. ``None`` keeps the files'
         size (they must all have the same). Arrays keep their own size.
+    n_jobs : int, default=None
+        Threads that augment images at once (``-1``: one per core). ``None`` means 1,
+        which suits a grid search that already runs one process per core. The
+        output does not depend on it.
     random_state : int, RandomState instance or None, default=None
         Seeds every random draw; an int makes the output repeatable.
 
@@ -200,6 +246,7 @@ class Augmenter(ImageSampler):
         "color": [Interval(Real, 0, None, closed="left")],
         "probability": [Interval(Real, 0, 1, closed="both"), dict],
         "image_size": [None, Interval(Integral, 1, None, closed="left"), tuple],
+        "n_jobs": [None, Integral],
         "random_state": ["random_state"],
     }
 
@@ -219,6 +266,7 @@ class Augmenter(ImageSampler):
         color: float = 0.0,
         probability: float | dict[str, float] = 0.5,
         image_size: Size | None = None,
+        n_jobs: int | None = None,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.sampling_strategy = sampling_strategy
@@ -234,6 +282,7 @@ class Augmenter(ImageSampler):
         self.color = color
         self.probability = probability
         self.image_size = image_size
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     # -- configuration -------------------------------------------------------------
@@ -324,8 +373,7 @@ class Augmenter(ImageSampler):
                 f"distortion_grid={self.distortion_grid} has more cells than the images have "
                 f"pixels ({h}x{w}); use a distortion_grid of at most {min(h, w)}."
             )
-        probe = np.random.RandomState(0)  # does not consume the Augmenter's draws
-        with _augmentor_randomness(probe):
+        with _own_randomness(), _seeded(0):  # does not consume the Augmenter's draws
             for name, operation, _ in operations:
                 try:
                     out = operation.perform_operation([Image.fromarray(image)])[0]
@@ -398,20 +446,39 @@ class Augmenter(ImageSampler):
         if force:  # a new image must differ from its source: apply at least one operation
             idle = ~fire.any(axis=1)
             fire[idle, rng.randint(len(operations), size=int(idle.sum()))] = True
+        seeds = rng.randint(np.iinfo(np.int32).max, size=len(sources))
         size = (images.shape[2], images.shape[1])
-        with _augmentor_randomness(rng):
-            for row, (source, chosen) in enumerate(zip(sources, fire, strict=True)):
-                pil = [Image.fromarray(images[source])]
-                for (_, operation, _), on in zip(operations, chosen, strict=True):
+
+        def augment_one(row: int) -> None:
+            with _seeded(int(seeds[row])):
+                pil = [Image.fromarray(images[sources[row]])]
+                for (_, operation, _), on in zip(operations, fire[row], strict=True):
                     if on:
                         pil = operation.perform_operation(pil)
-                image = pil[0]
-                if image.mode != "RGB":
-                    image = image.convert("RGB")
-                if image.size != size:
-                    image = image.resize(size, Image.Resampling.BILINEAR)
-                out[row] = np.asarray(image)
+            image = pil[0]
+            if image.mode != "RGB":
+                image = image.convert("RGB")
+            if image.size != size:
+                image = image.resize(size, Image.Resampling.BILINEAR)
+            out[row] = np.asarray(image)
+
+        n_threads = _n_threads(self.n_jobs, len(sources))
+        with _own_randomness():
+            if n_threads == 1:
+                for row in range(len(sources)):
+                    augment_one(row)
+            else:  # Pillow releases the GIL while it transforms pixels
+                with ThreadPoolExecutor(max_workers=n_threads) as pool:
+                    list(pool.map(augment_one, range(len(sources))))
         return out
+
+
+def _n_threads(n_jobs: int | None, n_tasks: int) -> int:
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        n_jobs = max((os.cpu_count() or 1) + 1 + n_jobs, 1)
+    return max(1, min(n_jobs, n_tasks))
 
 
 def _like(images: np.ndarray, original: np.ndarray) -> np.ndarray:
