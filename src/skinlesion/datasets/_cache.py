@@ -12,6 +12,7 @@ one small file per image (which costs milliseconds each on many file systems).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import sqlite3
 import warnings
@@ -148,7 +149,15 @@ def decode_files(
             except OSError as err:
                 return ImageReadError(path, f"cannot open the file ({err.strerror or err})")
 
-        for i, k in enumerate(run(key_of, list(paths))):
+        # hashing is cheap per file: hand each thread one contiguous chunk
+        # rather than one task per file (task overhead would dominate)
+        n_chunks = max(1, min(n_jobs, len(paths) // 64))
+        bounds = np.linspace(0, len(paths), n_chunks + 1).astype(int)
+        chunks = [list(paths[a:b]) for a, b in itertools.pairwise(bounds)]
+        with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+            per_chunk = list(pool.map(lambda c: [key_of(p) for p in c], chunks))
+        computed = [k for chunk in per_chunk for k in chunk]
+        for i, k in enumerate(computed):
             if isinstance(k, ImageReadError):
                 results[i] = k
             else:
