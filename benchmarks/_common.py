@@ -290,7 +290,7 @@ def describe(config: dict) -> str:
 
 
 def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
-                  seed: int, smoke: bool = False) -> dict:
+                  seed: int, smoke: bool = False, per_epoch: bool = True) -> dict:
     """Fit ``LesionClassifier(**config)``, print its time and test scores, return them.
 
     ``config`` may hold ``"pipeline": true`` to put a ``Rebalancer`` (every class
@@ -314,9 +314,16 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
     print(f"{name}: LesionClassifier({describe(config)})"
           f"{' after Rebalancer()' if use_pipeline else ''}{f', TTA x{tta}' if tta else ''}",
           flush=True)
+    fit_params: dict = {}
+    if per_epoch and not isinstance(X_test[0], str):
+        callback = test_score_callback(name, X_test, y_test, np.unique(y_train))
+        key = f"{estimator.steps[-1][0]}__callbacks" if use_pipeline else "callbacks"
+        fit_params[key] = [callback]
     start = time.perf_counter()
-    estimator.fit(X_train, y_train)
+    estimator.fit(X_train, y_train, **fit_params)
     fit_s = time.perf_counter() - start
+    if fit_params:  # leave out the time spent reporting per-epoch test scores
+        fit_s -= callback.own
     model = estimator[-1] if use_pipeline else estimator
     start = time.perf_counter()
     if tta:
@@ -345,3 +352,32 @@ def predict_tta(clf, X: np.ndarray, n_views: int) -> np.ndarray:
                   lambda a: a.transpose(0, 2, 1, 3)[:, ::-1, ::-1]]
     views = views[:max(1, n_views)]
     return np.mean([clf.predict_proba(np.ascontiguousarray(v(X))) for v in views], axis=0)
+
+
+def test_score_callback(name: str, X_test, y_test, classes, *, logits: bool = False):
+    """A Keras callback printing the held-out scores after every epoch.
+
+    It only reports (nothing is selected on the test images), so a run stopped
+    early still leaves its figures in the log. ``train s`` excludes the time the
+    callback itself spends predicting.
+    """
+    import keras
+
+    class TestScores(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+            self.own = 0.0
+
+        def on_epoch_end(self, epoch, logs=None):
+            t = time.perf_counter()
+            out = self.model.predict(X_test, batch_size=64, verbose=0)
+            if logits:
+                out = np.exp(out - out.max(axis=1, keepdims=True))
+            proba = out / out.sum(axis=1, keepdims=True)
+            values = scores(y_test, proba.astype(np.float64), np.asarray(classes))
+            self.own += time.perf_counter() - t
+            train_s = time.perf_counter() - self.start - self.own
+            text = ", ".join(f"{k} {v:.4f}" for k, v in values.items())
+            print(f"{name} epoch {epoch + 1}: train {train_s:.0f} s, test {text}", flush=True)
+
+    return TestScores()

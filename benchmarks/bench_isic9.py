@@ -49,7 +49,7 @@ def main() -> None:
         out = run_replica(read_images(paths[train], size=size), labels[train],
                           read_images(paths[test], size=size), image_size=size,
                           epochs=epochs, per_class=per_class, seed=args.seed,
-                          verbose=0 if args.smoke else 2)
+                          verbose=0 if args.smoke else 2, y_test=labels[test])
         replica = {"train_s": out["augment_s"] + out["fit_s"],
                    **common.scores(labels[test], out["proba"], out["classes"])}
         print(f"replica: {size} px, {epochs} epochs, {out['n_train']} training images "

@@ -79,7 +79,8 @@ def build_replica(image_size: int, n_classes: int, seed: int) -> Any:
 
 def run_replica(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
                 *, image_size: int = 180, epochs: int = 20, per_class: int = 500,
-                batch_size: int = 32, seed: int = 0, verbose: int = 0) -> dict[str, Any]:
+                batch_size: int = 32, seed: int = 0, verbose: int = 0,
+                y_test: np.ndarray | None = None) -> dict[str, Any]:
     """Augment the training split, train the replica, return test probabilities.
 
     ``X_train``/``X_test`` are uint8 arrays already at ``image_size``.
@@ -101,9 +102,16 @@ def run_replica(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
                   metrics=["accuracy"])
     data = (tf.data.Dataset.from_tensor_slices((X_all, y_enc))
             .shuffle(len(X_all), seed=seed).batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    callbacks = []
+    if y_test is not None:  # report held-out scores per epoch (nothing is selected on them)
+        callbacks.append(common.test_score_callback("replica", X_test, y_test, classes,
+                                                    logits=True))
     start = time.perf_counter()
-    history = model.fit(data, epochs=epochs, verbose=verbose, shuffle=False)
+    history = model.fit(data, epochs=epochs, verbose=verbose, shuffle=False,
+                        callbacks=callbacks)
     fit_s = time.perf_counter() - start
+    if callbacks:
+        fit_s -= callbacks[0].own
     logits = model.predict(X_test, batch_size=batch_size, verbose=0)
     proba = tf.nn.softmax(logits).numpy().astype(np.float64)
     return {"proba": proba, "classes": classes, "augment_s": augment_s, "fit_s": fit_s,
@@ -130,7 +138,8 @@ def main() -> None:
     X_train = read_images(paths[train], size=args.image_size)
     X_test = read_images(paths[test], size=args.image_size)
     out = run_replica(X_train, labels[train], X_test, image_size=args.image_size,
-                      epochs=args.epochs, per_class=args.per_class, seed=args.seed, verbose=2)
+                      epochs=args.epochs, per_class=args.per_class, seed=args.seed, verbose=2,
+                      y_test=labels[test])
     print(f"replica: {args.image_size} px, {args.epochs} epochs, {out['n_train']} training "
           f"images ({len(train)} originals + {args.per_class}/class Augmentor copies)")
     common.figure("replica augment time", out["augment_s"], "s")
