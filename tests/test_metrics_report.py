@@ -248,6 +248,29 @@ def test_bad_parameters(data):
                                target_specificity=0.9)
 
 
+def test_1d_scores_are_the_positive_class_probability():
+    # "melanoma" sorts before "nevus": a 1-D melanoma score must not be read as P(nevus)
+    y = np.array(["nevus", "melanoma", "nevus", "melanoma", "nevus", "melanoma"])
+    s_mel = np.array([0.2, 0.9, 0.6, 0.7, 0.1, 0.4])
+    r = clinical_report(y, s_mel, positive="melanoma", n_bootstraps=0)
+    both = clinical_report(y, np.column_stack([s_mel, 1 - s_mel]), positive="melanoma",
+                           n_bootstraps=0)
+    assert same(r, both)
+    assert r.positive["sensitivity"].value == pytest.approx(2 / 3)
+    assert r.positive["roc_auc"].value == pytest.approx(8 / 9)
+    t = select_operating_point(y, s_mel, "melanoma", target_sensitivity=1.0)
+    assert t == 0.4
+    # without positive, scikit-learn's convention: the score of classes[1] ("nevus")
+    r = clinical_report(y, 1 - s_mel, n_bootstraps=0)
+    assert r.positive_label == "nevus" and same_values(r.per_class, both.per_class)
+
+
+def same_values(a: dict, b: dict) -> bool:
+    return json.dumps({str(k): {f: e.to_dict() for f, e in v.items()} for k, v in a.items()},
+                      sort_keys=True) == json.dumps(
+        {str(k): {f: e.to_dict() for f, e in v.items()} for k, v in b.items()}, sort_keys=True)
+
+
 def test_dataframe_columns_name_the_classes(data):
     pd = pytest.importorskip("pandas")
     y, proba = data

@@ -50,7 +50,7 @@ def check_classes(classes: Any) -> np.ndarray:
 
 
 def check_predictions(
-    y_true: Any, y_score: Any, classes: Any = None
+    y_true: Any, y_score: Any, classes: Any = None, positive: Any = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate true labels and predicted probabilities.
 
@@ -59,12 +59,15 @@ def check_predictions(
     y_true : array-like of shape (n_samples,)
         True class names.
     y_score : array-like of shape (n_samples, n_classes) or (n_samples,)
-        Predicted probabilities, columns in ``classes`` order. A 1-D array is
-        the probability of ``classes[1]`` in a binary task.
+        Predicted probabilities, columns in ``classes`` order. A 1-D array in a
+        binary task is the probability of ``positive``, or of ``classes[1]`` when
+        ``positive`` is None (scikit-learn's convention).
     classes : array-like of shape (n_classes,), default=None
         The class names of the columns of ``y_score`` (``clf.classes_``). When
         None: the column names of a pandas DataFrame ``y_score``, else the sorted
         labels of ``y_true``, which must then name every column.
+    positive : class name, default=None
+        Only used to read a 1-D ``y_score``.
 
     Returns
     -------
@@ -79,6 +82,8 @@ def check_predictions(
     >>> codes, proba, classes = check_predictions(["a", "b"], [[0.9, 0.1], [0.2, 0.8]])
     >>> codes.tolist(), classes.tolist()
     ([0, 1], ['a', 'b'])
+    >>> check_predictions(["mel", "nv"], [0.75, 0.5], positive="mel")[1].tolist()
+    [[0.75, 0.25], [0.5, 0.5]]
     """
     y = _as_label_array(y_true, "y_true")
     columns = getattr(y_score, "columns", None)  # a pandas DataFrame names its columns
@@ -129,6 +134,12 @@ def check_predictions(
             )
         classes = found
     classes = check_classes(classes)
+    if one_d and classes.size == 2 and positive is not None:
+        wanted = positive
+        if isinstance(positive, (set, frozenset, list, tuple)) and len(positive) == 1:
+            wanted = next(iter(positive))
+        if isinstance(wanted, Hashable) and wanted == classes.tolist()[0]:
+            proba = proba[:, ::-1]  # the 1-D score is the probability of classes[0]
     if proba.shape[1] != classes.size:
         what = "a 1-D y_score (binary task)" if one_d else f"{proba.shape[1]} columns"
         raise ValueError(

@@ -62,7 +62,15 @@ def expected_calibration_error(
 
 
 class ReliabilityCurve(NamedTuple):
-    """Per-bin figures of a reliability diagram (empty bins dropped)."""
+    """Per-bin figures of a reliability diagram (empty bins dropped).
+
+    Examples
+    --------
+    >>> from skinlesion.metrics import reliability_curve
+    >>> curve = reliability_curve(["a", "b"], [[0.8, 0.2], [0.3, 0.7]], n_bins=10)
+    >>> curve.count.tolist(), curve.label
+    ([1, 1], 'top label')
+    """
 
     mean_predicted: np.ndarray
     fraction_positive: np.ndarray
@@ -96,7 +104,7 @@ def reliability_curve(
     >>> curve.mean_predicted.tolist(), curve.fraction_positive.tolist(), curve.count.tolist()
     ([0.9], [0.75], [4])
     """
-    codes, proba, classes = check_predictions(y_true, y_score, classes)
+    codes, proba, classes = check_predictions(y_true, y_score, classes, positive)
     n_bins = _check_n_bins(n_bins)
     mask = resolve_positive(positive, classes) if positive is not None else None
     if mask is None:

@@ -274,7 +274,7 @@ class RocCurveDisplay:
         random_state : int, RandomState, Generator or None
             Seed of the bootstrap.
         """
-        codes, proba, classes = check_predictions(y_true, y_score, classes)
+        codes, proba, classes = check_predictions(y_true, y_score, classes, positive)
         n_bootstraps = _check_n_bootstraps(n_bootstraps)
         mask = resolve_positive(positive, classes)
         names = [str(c) for c in classes.tolist()]

@@ -48,7 +48,8 @@ def positive_scores(
     y_true : array-like of shape (n_samples,)
         True class names.
     y_score : array-like of shape (n_samples, n_classes) or (n_samples,)
-        Predicted probabilities, columns in ``classes`` order.
+        Predicted probabilities, columns in ``classes`` order; in a binary task a
+        1-D array is the probability of ``positive``.
     positive : class name or collection of class names, default=None
         The malignant class(es). None means ``classes[1]`` in a binary task and is
         an error otherwise.
@@ -72,7 +73,7 @@ def positive_scores(
     >>> is_pos.tolist(), score.round(2).tolist(), label
     ([True, True, False], [0.9, 0.8, 0.2], 'bcc + mel')
     """
-    codes, proba, classes = check_predictions(y_true, y_score, classes)
+    codes, proba, classes = check_predictions(y_true, y_score, classes, positive)
     mask = resolve_positive(positive, classes)
     if mask is None:
         raise ValueError(

@@ -245,6 +245,14 @@ class ClinicalReport:
         stratified, n_bins, random_state, threshold_source, notes.
     y_true, y_score : ndarray
         The inputs (kept for the plots).
+
+    Examples
+    --------
+    >>> from skinlesion.metrics import clinical_report
+    >>> r = clinical_report(["nevus", "melanoma", "nevus", "melanoma"], [0.2, 0.9, 0.6, 0.7],
+    ...                     positive="melanoma", n_bootstraps=50, random_state=0)
+    >>> r.positive["ppv"].value, r.positive["number_needed_to_biopsy"].value
+    (0.6666666666666666, 1.5)
     """
 
     def __init__(
@@ -314,7 +322,16 @@ class ClinicalReport:
         }
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per figure: section, class, figure, value, low, high, method, n_undefined."""
+        """One dict per figure: section, class, figure, value, low, high, method, n_undefined.
+
+        Examples
+        --------
+        >>> from skinlesion.metrics import clinical_report
+        >>> r = clinical_report(["a", "b", "a", "b"], [0.2, 0.9, 0.4, 0.6],
+        ...                     n_bootstraps=0)
+        >>> r.rows()[0]["section"], r.rows()[0]["figure"]
+        ('per_class', 'support')
+        """
         out = []
 
         def add(section: str, cls: Any, figures: dict) -> None:
@@ -584,11 +601,12 @@ def clinical_report(
         True class names of the test images.
     y_score : array-like of shape (n_samples, n_classes) or (n_samples,)
         Predicted probabilities (``clf.predict_proba(X_test)``), columns in
-        ``classes`` order; each row must sum to 1. A 1-D array is the probability
-        of ``classes[1]`` in a binary task.
+        ``classes`` order; each row must sum to 1. In a binary task a 1-D array is
+        the probability of ``positive`` (of ``classes[1]`` when ``positive`` is None).
     classes : array-like of shape (n_classes,), default=None
-        Column names of ``y_score`` (``clf.classes_``). None uses the sorted labels
-        of ``y_true``, which must then hold every class.
+        Column names of ``y_score`` (``clf.classes_``). None uses the column names
+        of a DataFrame ``y_score``, else the sorted labels of ``y_true``, which must
+        then hold every class.
     positive : class name or collection of class names, default=None
         The malignant class, for example ``"melanoma"``, or a set such as
         ``{"melanoma", "basal cell carcinoma", "squamous cell carcinoma"}`` (their
@@ -657,7 +675,7 @@ def clinical_report(
     Clinical report: 200 images, 3 classes.
     ...
     """
-    codes, proba, classes_arr = check_predictions(y_true, y_score, classes)
+    codes, proba, classes_arr = check_predictions(y_true, y_score, classes, positive)
     mask = resolve_positive(positive, classes_arr)
     confidence = check_unit_interval(confidence, "confidence")
     n_bootstraps = _check_n_bootstraps(n_bootstraps)
