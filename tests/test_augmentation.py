@@ -108,6 +108,19 @@ def test_augmentor_module_is_restored_afterwards():
     assert Augmentor.Operations.np is np
 
 
+def test_augmentor_used_directly_meanwhile_keeps_the_global_generators():
+    import Augmentor.Operations
+
+    from skinlesion.augmentation import _own_randomness
+
+    with _own_randomness():  # as while an Augmenter runs in another thread
+        random.seed(3)
+        drawn = Augmentor.Operations.random.random()
+        assert Augmentor.Operations.np.random is np.random
+    random.seed(3)
+    assert drawn == random.random()
+
+
 def test_random_state_instance_gives_fresh_images_each_call():
     X, y = _data(COUNTS)
     augmenter = Augmenter(**RECIPE, random_state=np.random.RandomState(0))

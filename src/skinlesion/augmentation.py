@@ -72,18 +72,24 @@ _GENERATORS = _Generators()
 
 
 class _RandomModule:
-    """Stands in for the ``random`` module inside Augmentor: draws from our generator."""
+    """Stands in for the ``random`` module inside Augmentor: draws from our generator.
+
+    A thread that has no generator of ours (someone using Augmentor directly while
+    an Augmenter runs) gets the real module, as if nothing had changed.
+    """
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(_GENERATORS.python, name)
+        generator = _GENERATORS.python
+        return getattr(random if generator is None else generator, name)
 
 
 class _NumpyModule:
     """Stands in for ``numpy`` inside Augmentor: ``np.random`` is our generator."""
 
     @property
-    def random(self) -> np.random.RandomState | None:
-        return _GENERATORS.numpy
+    def random(self) -> Any:
+        generator = _GENERATORS.numpy
+        return np.random if generator is None else generator
 
     def __getattr__(self, name: str) -> Any:
         return getattr(np, name)
