@@ -256,6 +256,8 @@ def test_1d_scores_are_the_positive_class_probability():
     both = clinical_report(y, np.column_stack([s_mel, 1 - s_mel]), positive="melanoma",
                            n_bootstraps=0)
     assert same(r, both)
+    sigmoid_column = clinical_report(y, s_mel[:, None], positive="melanoma", n_bootstraps=0)
+    assert same(sigmoid_column, both)
     assert r.positive["sensitivity"].value == pytest.approx(2 / 3)
     assert r.positive["roc_auc"].value == pytest.approx(8 / 9)
     t = select_operating_point(y, s_mel, "melanoma", target_sensitivity=1.0)

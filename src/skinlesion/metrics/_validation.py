@@ -109,6 +109,8 @@ def check_predictions(
         raise ValueError(
             f"y_score must be numeric probabilities (for example clf.predict_proba(X)): {err}"
         ) from None
+    if proba.ndim == 2 and proba.shape[1] == 1:  # a single sigmoid output, (n, 1)
+        proba = proba[:, 0]
     if proba.ndim == 1:
         proba = np.column_stack([1.0 - proba, proba])
         one_d = True
