@@ -109,3 +109,9 @@ def test_html_from_estimator_embeds_history_and_mistakes():
     images = [v for tag, _, v in _parse(text).refs if tag == "img"]
     assert len(images) == 5
     assert "Training history" in text and "Most confident mistakes" in text
+
+
+def test_notebook_representation_is_an_html_fragment(report):
+    fragment = report._repr_html_()
+    assert fragment.startswith("<div>") and "<html" not in fragment
+    assert fragment.count("<table>") == 6 and "Positive class: melanoma" in fragment

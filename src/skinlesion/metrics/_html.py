@@ -86,6 +86,19 @@ def _plots(report: Any) -> list[tuple[str, str]]:
     return out
 
 
+def render_tables(report: Any) -> str:
+    """The intro and tables as an HTML fragment (for notebooks)."""
+    parts = [
+        '<ul class="intro">'
+        + "".join(f"<li>{html.escape(line)}</li>" for line in report._intro())
+        + "</ul>"
+    ]
+    for table_title, header, rows in report._tables():
+        parts.append(f"<h4>{html.escape(table_title)}</h4>")
+        parts.append(_table(header, rows))
+    return "<div>" + "\n".join(parts) + "</div>"
+
+
 def render_report(report: Any, *, plots: bool = True) -> str:
     """The page as a string."""
     title = "Clinical evaluation report"

@@ -457,6 +457,12 @@ class ClinicalReport:
             f"{pos}, balanced accuracy {acc}>"
         )
 
+    def _repr_html_(self) -> str:
+        """Tables for Jupyter notebooks (no plots; see :meth:`to_html`)."""
+        from skinlesion.metrics._html import render_tables
+
+        return render_tables(self)
+
     def to_markdown(self) -> str:
         """The report as Markdown (intro lines and pipe tables).
 
