@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from skinlesion.metrics import _core
+from skinlesion.metrics._batch import figures_batch
 from skinlesion.metrics._validation import (
     as_list,
     check_predictions,
@@ -204,6 +205,37 @@ def _figures(codes: np.ndarray, proba: np.ndarray, plan: _Plan) -> dict[tuple, f
         out[("positive", "lr_positive")] = lr_pos
         out[("positive", "lr_negative")] = lr_neg
     return out
+
+
+def _bootstrap(
+    codes: np.ndarray,
+    proba: np.ndarray,
+    plan: _Plan,
+    n_bootstraps: int,
+    stratify: bool,
+    random_state: Any,
+    block_elements: int = 2_000_000,
+) -> dict[tuple, np.ndarray]:
+    """Every bootstrapped figure on each resample, in blocks of resamples.
+
+    A resample is a row of image weights (draw counts); blocks keep the weight
+    matrix under ``block_elements`` numbers.
+    """
+    n = codes.size
+    indices = bootstrap_indices(
+        n, n_bootstraps, strata=codes if stratify else None, random_state=random_state
+    )
+    per_block = max(1, block_elements // max(n, 1))
+    blocks = []
+    for start in range(0, n_bootstraps, per_block):
+        rows = min(per_block, n_bootstraps - start)
+        W = np.empty((rows, n))
+        for r in range(rows):
+            W[r] = np.bincount(next(indices), minlength=n)
+        blocks.append(figures_batch(codes, proba, plan, W))
+    if not blocks:
+        return {}
+    return {key: np.concatenate([b[key] for b in blocks]) for key in blocks[0]}
 
 
 # --------------------------------------------------------------------------------------
@@ -717,14 +749,9 @@ def clinical_report(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         point = _figures(codes, proba, plan)
-        samples: dict[tuple, list[float]] = {key: [] for key in point}
-        strata = codes if stratify else None
-        for idx in bootstrap_indices(n, n_bootstraps, strata=strata, random_state=random_state):
-            for key, value in _figures(codes[idx], proba[idx], plan).items():
-                samples[key].append(value)
-    arrays = {key: np.asarray(v, dtype=np.float64) for key, v in samples.items()}
-    if n_bootstraps == 0:
-        arrays = {key: np.full(0, np.nan) for key in point}
+        arrays = _bootstrap(codes, proba, plan, n_bootstraps, stratify, random_state)
+        if not arrays:  # n_bootstraps=0: figures without intervals
+            arrays = {key: np.full(0, np.nan) for key in point}
 
     def boot(key: tuple) -> Estimate:
         return _boot(key, point, arrays, confidence)
