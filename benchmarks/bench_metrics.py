@@ -1,8 +1,10 @@
 """Time of ``clinical_report``'s bootstrap against the same figures from scikit-learn calls.
 
-The report recomputes every bootstrapped figure once per resample. It does so
-with NumPy on validated arrays (``skinlesion.metrics._core``, tested figure by
-figure against scikit-learn). The baseline computes the same figures per
+The report recomputes every bootstrapped figure on every resample. It does so
+in blocks of resamples, from draw-count weights, with NumPy matrix products and
+cumulative sums (``skinlesion.metrics._batch``, tested resample by resample
+against ``skinlesion.metrics._core``, itself tested figure by figure against
+scikit-learn). The baseline computes the same figures per
 resample by calling scikit-learn's functions (``f1_score``, ``roc_auc_score``,
 ``average_precision_score``, ``balanced_accuracy_score``, ``cohen_kappa_score``,
 ``log_loss``, ``brier_score_loss``, ``roc_curve``), the straightforward way.
