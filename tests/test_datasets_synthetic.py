@@ -109,6 +109,8 @@ def test_knobs_change_images():
         (dict(weights="abc"), "weights"),
         (dict(noise=-0.1), "noise"),
         (dict(noise=2), "noise"),
+        (dict(hairs="yes"), "hairs"),
+        (dict(return_X_y=None), "return_X_y"),
     ],
 )
 def test_argument_errors(kwargs, match):

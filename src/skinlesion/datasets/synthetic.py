@@ -387,6 +387,9 @@ def make_lesions(
     [16, 4]
     """
     n_samples, n_classes, w, noise = _check_args(n_samples, n_classes, weights, noise)
+    for name, flag in (("hairs", hairs), ("vignetting", vignetting), ("return_X_y", return_X_y)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False, got {flag!r}.")
     size = as_size(image_size)
     assert size is not None
     height, width = size
