@@ -25,13 +25,14 @@ os.environ.setdefault("SKINLESION_NUM_THREADS", str(min(4, os.cpu_count() or 1))
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # _gallery_order
 
-import skinlesion  # noqa: E402
+import skinlesion
 
 # -- project -----------------------------------------------------------------------------
 project = "skinlesion"
 author = "The skinlesion developers"
-copyright = "2026, The skinlesion developers"  # noqa: A001
+copyright = "2026, The skinlesion developers"
 release = skinlesion.__version__
 version = ".".join(release.split(".")[:2])
 
@@ -78,7 +79,8 @@ numpydoc_xref_param_type = False
 # -- HTML --------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skinlesion {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme_options = {
     "github_url": "https://github.com/skinlesion/skinlesion",
     "navbar_align": "left",
@@ -102,7 +104,7 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": rf"/{_RUN}",
     "ignore_pattern": r"(__init__|conftest)\.py",
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "_gallery_order.ExampleOrder",
     "image_scrapers": ("matplotlib",),
     "matplotlib_animations": False,
     "remove_config_comments": True,
@@ -112,7 +114,7 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
     "download_all_examples": False,
     "promote_jupyter_magic": False,
-    "capture_repr": ("_repr_html_", "__repr__"),
+    "capture_repr": ("_repr_html_",),  # print() what matters; no "<Display object at ...>"
 }
 
 # Library warnings printed by examples are not documentation warnings.

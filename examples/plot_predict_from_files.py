@@ -35,8 +35,16 @@ if root is None:
         Image.fromarray(image).save(folder / f"lesion_{i:04d}.jpg", quality=92)
 
 data = load_image_folder(root, as_paths=True)
-print(f"{len(data.paths)} files in {len(data.target_names)} classes: {list(data.target_names)}")
+classes = [str(c) for c in data.target_names]
+print(f"{len(data.paths)} files in {len(classes)} classes: {classes}")
 print(data.paths[:2])
+
+# %%
+# ``as_paths=True`` only checks the files' headers; the pixels are read when needed.
+# A few of them, read from disk:
+from skinlesion.metrics import SampleImagesDisplay
+
+SampleImagesDisplay.from_images(data.paths, data.target, n_per_class=5, random_state=0)
 
 # %%
 # Train on the paths

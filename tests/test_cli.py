@@ -244,7 +244,7 @@ def test_demo_end_to_end(tmp_path):
     out = tmp_path / "demo"
     result = run_cli(
         "demo", "--n-samples", "60", "--image-size", "16", "--epochs", "2", "--filters", "8",
-        "--out", out,
+        "--n-bootstraps", "20", "--out", out,
     )  # fmt: skip
     assert result.returncode == EXIT_OK, result.stderr
     assert "melanoma" in result.stdout and "accuracy" in result.stdout
@@ -267,7 +267,7 @@ def test_demo_end_to_end(tmp_path):
 def test_demo_quiet_prints_only_the_report():
     result = run_cli(
         "demo", "--n-samples", "40", "--n-classes", "2", "--image-size", "16", "--epochs", "1",
-        "--filters", "4", "--quiet",
+        "--filters", "4", "--n-bootstraps", "10", "--quiet",
     )  # fmt: skip
     assert result.returncode == EXIT_OK, result.stderr
     assert result.stderr == ""
@@ -295,9 +295,10 @@ def test_train_balance_options(tmp_path, balance):
     model = tmp_path / "m.skl"
     result = run_cli(
         "train", data, "--out", model, "--image-size", "16", "--epochs", "1", "--filters", "4",
-        "--validation-fraction", "0", "--balance", balance, "--quiet",
+        "--validation-fraction", "0", "--balance", balance,
     )  # fmt: skip
     assert result.returncode == EXIT_OK, result.stderr
+    assert "epoch 1/1" in result.stderr  # the progress line reaches the pipeline's classifier
     from skinlesion import load_model
 
     clf = load_model(model)

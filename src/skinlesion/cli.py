@@ -15,8 +15,10 @@ Commands
 
 Exit status: 0 on success, 1 when the data or the model cannot be used (a missing
 folder, an empty class, a corrupt image, a file that is not a skinlesion model),
-2 when the command line itself is wrong. Every such failure is reported as one
-line, ``skinlesion: error: ...``, on standard error, without a traceback.
+2 when the command line itself is wrong, and 3 from ``audit --strict`` when the
+audit finds a problem. Every failure is reported as one line,
+``skinlesion: error: ...``, on standard error, without a traceback (``--verbose``
+shows it).
 Results go to standard output; progress and notes go to standard error.
 """
 
@@ -251,8 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="train on built-in synthetic lesions and print a report (about a minute)",
         description="Draw synthetic dermoscopy-like lesions, split them into training and "
-        "test images (stratified), train a LesionClassifier and print its per-class "
-        "report on the test images. Needs no data and no GPU.",
+        "test images (stratified), train a LesionClassifier and print its clinical "
+        "report (per class, and for melanoma as the positive class) on the test images. "
+        "Needs no data and no GPU.",
         epilog=_EPILOG_EXIT,
     )
     data = demo.add_argument_group("synthetic data")
@@ -276,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.25,
         metavar="F",
         help="share of the images kept for the report (default: 0.25)",
+    )
+    demo.add_argument(
+        "--n-bootstraps",
+        type=_non_negative_int,
+        default=300,
+        metavar="N",
+        help="bootstrap resamples for the report's confidence intervals (default: 300)",
     )
     _training_options(demo, image_size=64, epochs=12)
     demo.add_argument(
@@ -758,7 +768,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     )
     _start_tensorflow(args)
     clf = _fit(args, _make_classifier(args), X_train, y_train)
-    report = _report(clf, X_test, y_test, positive=None, args=args)
+    report = _report(clf, X_test, y_test, positive="melanoma", args=args)
     proba = clf.predict_proba(X_test)
     accuracy = float(np.mean(np.asarray(clf.classes_)[np.argmax(proba, axis=1)] == y_test))
     print(f"\nReport on {len(X_test)} held-out synthetic test images:\n")
