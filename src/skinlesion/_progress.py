@@ -146,7 +146,9 @@ class EpochProgress:
 
     # -- formatting -------------------------------------------------------------
     def _mean_epoch(self, fallback: float) -> float:
-        times = self._epoch_times[-5:]
+        # The first epoch also builds the graph (often twice as slow): leave it out of
+        # the estimate once a later epoch has been timed.
+        times = (self._epoch_times[1:] or self._epoch_times)[-5:]
         return sum(times) / len(times) if times else fallback
 
     def _line(self, epoch: int, done: float, logs: dict[str, float], tail: str) -> str:
