@@ -12,7 +12,8 @@ To run it, point ``SKINLESION_ISIC_DIR`` at your folder::
 
     SKINLESION_ISIC_DIR=~/data/isic9/Train python real_isic_folder.py
 
-It trains on the CPU in about 10 to 20 minutes for 2000 images at 96 pixels.
+It trains for at most 30 epochs (early stopping usually ends it sooner), reading the
+files from disk as it goes; a GPU shortens it a lot.
 """
 
 # %%
