@@ -296,13 +296,16 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
     ``config`` may hold ``"pipeline": true`` to put a ``Rebalancer`` (every class
     over-sampled to the largest one's size) before the classifier, whose own
     on-the-fly augmentation then perturbs the repeated images; ``"tta"`` (int)
-    to average the predictions over that many flipped views at test time.
+    to average the predictions over that many flipped views at test time;
+    ``"lr_plateau": true`` to add ``keras.callbacks.ReduceLROnPlateau`` (halve the
+    learning rate after 2 epochs without a better validation loss).
     """
     from skinlesion import LesionClassifier
 
     config = dict(config)
     use_pipeline = bool(config.pop("pipeline", False))
     tta = int(config.pop("tta", 0))
+    plateau = bool(config.pop("lr_plateau", False))
     if smoke:
         config.update(epochs=1, image_size=16, filters=(4, 8))
     clf = LesionClassifier(random_state=seed, **{"verbose": 0 if smoke else 1, **config})
@@ -312,17 +315,26 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
 
         estimator = make_pipeline(Rebalancer(random_state=seed), clf)
     print(f"{name}: LesionClassifier({describe(config)})"
+          f"{', ReduceLROnPlateau' if plateau else ''}"
           f"{' after Rebalancer()' if use_pipeline else ''}{f', TTA x{tta}' if tta else ''}",
           flush=True)
-    fit_params: dict = {}
+    callbacks: list = []
+    if plateau:  # halve the learning rate when the validation loss stalls for 2 epochs
+        import keras
+
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=2))
+    callback = None
     if per_epoch and not isinstance(X_test[0], str):
         callback = test_score_callback(name, X_test, y_test, np.unique(y_train))
+        callbacks.append(callback)
+    fit_params: dict = {}
+    if callbacks:
         key = f"{estimator.steps[-1][0]}__callbacks" if use_pipeline else "callbacks"
-        fit_params[key] = [callback]
+        fit_params[key] = callbacks
     start = time.perf_counter()
     estimator.fit(X_train, y_train, **fit_params)
     fit_s = time.perf_counter() - start
-    if fit_params:  # leave out the time spent reporting per-epoch test scores
+    if callback is not None:  # leave out the time spent reporting per-epoch test scores
         fit_s -= callback.own
     model = estimator[-1] if use_pipeline else estimator
     start = time.perf_counter()
