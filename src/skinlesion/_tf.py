@@ -74,7 +74,9 @@ def import_tf(verbose: int = 0) -> Any:
             if limit is not None:
                 try:
                     tf.config.threading.set_intra_op_parallelism_threads(limit)
-                    tf.config.threading.set_inter_op_parallelism_threads(min(2, limit))
+                    # two inter-op threads even under a cap of one: with a single one the
+                    # tf.data pipeline and the training step wait on each other.
+                    tf.config.threading.set_inter_op_parallelism_threads(2)
                 except RuntimeError:  # the runtime was already started by the user
                     pass
         # Device discovery is where CUDA is probed and complains on CPU machines.
