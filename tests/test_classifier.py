@@ -180,6 +180,29 @@ def test_class_weight_balanced_and_dict(data):
         LesionClassifier(**TINY, class_weight={"unicorn": 2.0}).fit(X, y)
 
 
+def test_groups_keep_each_group_on_one_side_of_the_validation_split(data):
+    X, y = data
+    groups = np.arange(len(y)) // 4  # 15 "lesions" of 4 images each
+    clf = LesionClassifier(**TINY, validation_fraction=0.3, random_state=0)
+    clf.classes_, y_enc = np.unique(y, return_inverse=True)
+    train_idx, val_idx = clf._split(y_enc, np.random.RandomState(0), groups)
+    assert len(val_idx) > 0
+    assert not set(groups[train_idx]) & set(groups[val_idx])
+    clf.fit(X, y, groups=groups)
+    assert "val_loss" in clf.history_
+    with pytest.raises(ValueError, match="one value per image"):
+        clf.fit(X, y, groups=groups[:-1])
+
+
+def test_saved_file_has_the_usual_permissions(fitted, tmp_path):
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    path = fitted.save(tmp_path / "model.skl")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_no_validation_split_and_no_early_stopping(data):
     X, y = data
     clf = LesionClassifier(**TINY, validation_fraction=0.0, early_stopping=False, random_state=0)

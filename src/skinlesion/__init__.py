@@ -25,7 +25,18 @@ _LAZY = {
 }
 _SUBMODULES = {"datasets", "metrics", "images", "network", "classifier"}
 
-__all__ = sorted([*_LAZY, "__version__"])
+__all__ = [
+    "Augmenter",
+    "ImageReadError",
+    "LesionClassifier",
+    "Pipeline",
+    "Rebalancer",
+    "__version__",
+    "build_cnn",
+    "load_model",
+    "make_pipeline",
+]
+assert set(__all__) == {*_LAZY, "__version__"}
 
 if TYPE_CHECKING:  # pragma: no cover
     from skinlesion.augmentation import Augmenter

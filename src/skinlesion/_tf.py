@@ -58,15 +58,16 @@ def import_tf(verbose: int = 0) -> Any:
     Parameters
     ----------
     verbose : int, default=0
-        When non-zero, TensorFlow's own start-up messages are shown.
+        At 2 or more, TensorFlow's own start-up messages are shown.
     """
     global _STARTED
     if _STARTED:
         return sys.modules["tensorflow"]
     already_imported = "tensorflow" in sys.modules
-    if not verbose:
+    quiet = verbose < 2
+    if quiet:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with _stderr_silenced(enabled=not verbose):
+    with _stderr_silenced(enabled=quiet):
         import tensorflow as tf
 
         if not already_imported:
@@ -83,7 +84,7 @@ def import_tf(verbose: int = 0) -> Any:
         tf.config.list_physical_devices()
         import keras  # noqa: F401  (Keras 3 on the TensorFlow backend)
 
-        if not verbose:
+        if quiet:
             # TensorFlow's Python logger warns about tf.function retracing each time a
             # new model predicts; keep that away from users who did not configure it.
             import logging

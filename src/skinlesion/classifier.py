@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -182,7 +182,14 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X: Any, y: Any, *, callbacks: Sequence[Any] | None = None) -> LesionClassifier:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        groups: Any = None,
+        callbacks: Sequence[Any] | None = None,
+    ) -> LesionClassifier:
         """Train the network on images ``X`` with class labels ``y``.
 
         Parameters
@@ -192,6 +199,10 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             files (JPEG, PNG, BMP, TIFF) that are read in a streaming pipeline.
         y : array-like of shape (n,)
             Class labels: any hashable names, such as ``"melanoma"``.
+        groups : array-like of shape (n,), default=None
+            Group of each image, such as HAM10000's lesion id. When given, the
+            validation split for early stopping keeps each group on one side, so
+            images of one lesion never straddle training and validation.
         callbacks : list of keras.callbacks.Callback, default=None
             Extra Keras callbacks (progress bars, logging).
 
@@ -214,7 +225,14 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.input_shape_ = (*size, 3)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
-        train_idx, val_idx = self._split(y_enc, rng)
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.shape != (len(y_enc),):
+                raise ValueError(
+                    f"groups must hold one value per image: got shape {groups.shape} for "
+                    f"{len(y_enc)} images."
+                )
+        train_idx, val_idx = self._split(y_enc, rng, groups)
         class_weight = self._class_weights(y_enc[train_idx])
 
         tf = import_tf(self.verbose)
@@ -355,7 +373,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         return (int(X.shape[1]), int(X.shape[2]))
 
     def _split(
-        self, y_enc: np.ndarray, rng: np.random.RandomState
+        self, y_enc: np.ndarray, rng: np.random.RandomState, groups: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         indices = np.arange(len(y_enc))
         n_classes = len(self.classes_)
@@ -367,6 +385,12 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 f"validation_fraction={self.validation_fraction} leaves fewer training images "
                 f"than classes ({len(y_enc)} images, {n_classes} classes); lower it or set it to 0."
             )
+        if groups is not None:
+            splitter = GroupShuffleSplit(
+                n_splits=1, test_size=self.validation_fraction, random_state=rng
+            )
+            train_idx, val_idx = next(splitter.split(indices, y_enc, groups))
+            return np.sort(train_idx), np.sort(val_idx)
         counts = np.bincount(y_enc)
         stratify = y_enc if counts.min() >= 2 and n_val >= n_classes else None
         train_idx, val_idx = train_test_split(
@@ -513,6 +537,9 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 archive.writestr("skinlesion.json", json.dumps(meta, indent=2))
                 archive.writestr("model.keras", model_bytes)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
