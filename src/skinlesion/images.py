@@ -254,7 +254,15 @@ def is_path_array(X: Any) -> bool:
 
 
 def n_images(X: Any) -> int:
-    """Number of images in a validated image array or path array."""
+    """Number of images in a validated image array or path array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinlesion.images import n_images
+    >>> n_images(np.zeros((5, 8, 8, 3), np.uint8)), n_images(np.array(["a.jpg"], dtype=object))
+    (5, 1)
+    """
     return len(X)
 
 

@@ -143,6 +143,16 @@ class DuplicateGroup:
         File paths (or ``"<split>[i]"`` for images given as arrays).
     labels : list of str
     splits : list of str
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinlesion.datasets import audit
+    >>> X = np.random.default_rng(0).integers(0, 255, (4, 32, 32, 3), dtype=np.uint8)
+    >>> X[1] = X[0]
+    >>> group = audit((X, ["nevus", "melanoma", "nevus", "melanoma"])).exact_duplicates[0]
+    >>> group.kind, sorted(group.labels)
+    ('exact', ['melanoma', 'nevus'])
     """
 
     kind: str
@@ -184,6 +194,15 @@ class DuplicateGroup:
 @dataclass
 class AuditReport:
     """What :func:`audit` found. Print it for a summary; see :meth:`to_dict`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinlesion.datasets import audit
+    >>> X = np.random.default_rng(0).integers(0, 255, (4, 32, 32, 3), dtype=np.uint8)
+    >>> report = audit((X, ["nevus", "melanoma", "nevus", "melanoma"]))
+    >>> report.ok, report.class_counts
+    (True, {'train': {'melanoma': 2, 'nevus': 2}})
 
     Attributes
     ----------

@@ -49,6 +49,12 @@ class DownloadError(OSError):
     """A download failed: offline, server error, or a checksum that did not match.
 
     The message names the address, the reason, and what to do.
+
+    Examples
+    --------
+    >>> from skinlesion.datasets import DownloadError
+    >>> isinstance(DownloadError("offline"), OSError)
+    True
     """
 
 
