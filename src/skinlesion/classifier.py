@@ -118,7 +118,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     >>> clf = clf.fit(X, y)
     >>> clf.predict_proba(X[:2]).shape
     (2, 3)
-    >>> list(clf.classes_)
+    >>> clf.classes_.tolist()
     ['melanoma', 'nevus', 'seborrheic keratosis']
     """
 
