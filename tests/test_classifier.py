@@ -39,7 +39,8 @@ def test_is_a_scikit_learn_classifier():
     assert set(clf.get_params()) >= {
         "image_size", "filters", "kernel_size", "dense_units", "dropout", "batch_norm",
         "optimizer", "learning_rate", "batch_size", "epochs", "early_stopping",
-        "validation_fraction", "patience", "class_weight", "augment", "random_state", "verbose",
+        "validation_fraction", "patience", "class_weight", "lr_schedule", "augment",
+        "random_state", "verbose",
     }  # fmt: skip
     cloned = clone(LesionClassifier(filters=(8, 16), learning_rate=3e-4))
     assert cloned.filters == (8, 16) and cloned.learning_rate == 3e-4
@@ -201,6 +202,21 @@ def test_saved_file_has_the_usual_permissions(fitted, tmp_path):
     os.umask(umask)
     path = fitted.save(tmp_path / "model.skl")
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_plateau_schedule_halves_the_learning_rate(data):
+    X, y = data
+    # a learning rate too small to move a network without dropout, batch norm or
+    # augmentation leaves the validation loss flat: the schedule must halve it
+    params = {**TINY, "epochs": 4, "patience": 1, "early_stopping": False, "dropout": 0.0,
+              "batch_norm": False, "augment": False, "learning_rate": 1e-9}  # fmt: skip
+    clf = LesionClassifier(**params, random_state=0).fit(X, y)
+    rates = np.asarray(clf.history_["learning_rate"]) / 1e-9
+    assert rates[0] == pytest.approx(1.0)
+    assert rates[-1] < 1.0
+    np.testing.assert_allclose(rates, 2.0 ** np.round(np.log2(rates)), rtol=1e-4)  # halvings
+    flat = LesionClassifier(**params, lr_schedule=None, random_state=0).fit(X, y)
+    assert len(set(flat.history_.get("learning_rate", [1e-9]))) == 1
 
 
 def test_no_validation_split_and_no_early_stopping(data):
