@@ -48,6 +48,8 @@ def make_dataset(
     batch_size: int,
     shuffle: bool = False,
     seed: int | None = None,
+    cache: bool | None = None,
+    cache_bytes: int = 512 * 2**20,
 ) -> Any:
     """A batched, prefetched ``tf.data.Dataset`` of uint8 images (and labels).
 
@@ -62,6 +64,13 @@ def make_dataset(
     batch_size : int
     shuffle : bool, default=False
         Reshuffle every epoch (seeded by ``seed``).
+    cache : bool or None, default=None
+        Keep decoded path images in memory for later passes (for data read once
+        per epoch); ``None`` means ``shuffle`` (training data).
+    cache_bytes : int, default=512 MiB
+        Paths are cached only when their decoded pixels take at most this many
+        bytes; larger path lists are streamed (decoded again on every pass), so
+        memory stays bounded.
     """
     tf = import_tf()
     autotune = tf.data.AUTOTUNE
@@ -86,14 +95,23 @@ def make_dataset(
         items = images if y is None else tf.data.Dataset.zip(
             images, tf.data.Dataset.from_tensor_slices(y)
         )
+        # Paths read once per epoch whose decoded pixels fit in ``cache_bytes``:
+        # decode each file once (during the first epoch), keep the uint8 pixels
+        # and reshuffle the decoded images from then on, so later epochs cost no
+        # decoding. Larger path lists are streamed (decoded again every epoch).
+        cache = (shuffle if cache is None else cache) and n * size[0] * size[1] * 3 <= cache_bytes
         if shuffle:
-            items = items.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+            items = items.shuffle(n, seed=seed, reshuffle_each_iteration=not cache)
         if y is None:
             ds = items.map(load, num_parallel_calls=autotune, deterministic=True)
         else:
             ds = items.map(
                 lambda p, t: (load(p), t), num_parallel_calls=autotune, deterministic=True
             )
+        if cache:
+            ds = ds.cache()
+            if shuffle:
+                ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     else:
         X = resize_images(X, size)
         ds = tf.data.Dataset.from_tensor_slices(X if y is None else (X, y))

@@ -282,7 +282,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             validation = None
             if len(val_idx):
                 validation = make_dataset(
-                    X[val_idx], y_enc[val_idx], size=size, batch_size=self.batch_size
+                    X[val_idx], y_enc[val_idx], size=size, batch_size=self.batch_size, cache=True
                 )
             all_callbacks = list(callbacks or [])
             monitor = "val_loss" if validation is not None else "loss"
