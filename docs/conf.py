@@ -50,7 +50,6 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = [
     "_build",
-    "readme_draft.md",  # the README front page draft, not a page of the docs
     "auto_examples/*.ipynb",
     "auto_examples/*.py",
     "auto_examples/*.zip",
