@@ -290,7 +290,8 @@ def describe(config: dict) -> str:
 
 
 def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
-                  seed: int, smoke: bool = False, per_epoch: bool = True) -> dict:
+                  seed: int, smoke: bool = False, per_epoch: bool = True,
+                  groups: np.ndarray | None = None) -> dict:
     """Fit ``LesionClassifier(**config)``, print its time and test scores, return them.
 
     ``config`` may hold ``"pipeline": true`` to put a ``Rebalancer`` (every class
@@ -298,7 +299,10 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
     on-the-fly augmentation then perturbs the repeated images; ``"tta"`` (int)
     to average the predictions over that many flipped views at test time;
     ``"lr_plateau": true`` to add ``keras.callbacks.ReduceLROnPlateau`` (halve the
-    learning rate after 2 epochs without a better validation loss).
+    learning rate after 2 epochs without a better validation loss; the classifier
+    now does this itself by default, ``lr_schedule="plateau"``). ``groups`` (one
+    per training image) keeps each group on one side of the classifier's
+    early-stopping validation split.
     """
     from skinlesion import LesionClassifier
 
@@ -331,6 +335,12 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
     if callbacks:
         key = f"{estimator.steps[-1][0]}__callbacks" if use_pipeline else "callbacks"
         fit_params[key] = callbacks
+    if groups is not None and use_pipeline:
+        # the Rebalancer resamples the images but not the groups, so they would no
+        # longer line up: the validation split is then by image
+        print(f"{name}: groups not passed through the pipeline (validation split by image)")
+    elif groups is not None:
+        fit_params["groups"] = groups
     start = time.perf_counter()
     estimator.fit(X_train, y_train, **fit_params)
     fit_s = time.perf_counter() - start

@@ -51,7 +51,7 @@ def main() -> None:
             X_test = read_images(paths[test], size=size)
         name = f"config{i}"
         res = common.fit_and_score(name, config, X_train, labels[train], X_test, labels[test],
-                                   seed=args.seed, smoke=args.smoke)
+                                   seed=args.seed, smoke=args.smoke, groups=groups[train])
         met = [k for k, v in TARGETS.items() if res.get(k, 0) >= v]
         met += ["time"] if res["fit_s"] < TIME_LIMIT_S else []
         common.figure(f"{name} targets met", f"{len(met)} of {len(TARGETS) + 1} ({', '.join(met)})")
