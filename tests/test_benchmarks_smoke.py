@@ -23,6 +23,11 @@ SCRIPTS = {
                           "config0 seborrheic_keratosis-vs-rest ROC AUC:"],
     "bench_throughput.py": ["fit ratio, array", "predict ratio", "forward FLOPs per image"],
     "bench_memory.py": ["peak RSS during fit:"],
+    "bench_metrics.py": ["speed-up of clinical_report over scikit-learn calls:"],
+    "bench_augmenter.py": ["Augmenter, array / Augmentor Pipeline.sample:",
+                           "Augmenter, paths / Augmentor Pipeline.sample:"],
+    "bench_search_parallel.py": ["speed-up n_jobs=2 over n_jobs=1:",
+                                 "max score difference n_jobs=2 vs n_jobs=1:"],
 }
 
 
