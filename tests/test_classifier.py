@@ -357,3 +357,11 @@ def test_import_is_fast_and_does_not_start_tensorflow():
     code = "import sys, skinlesion; skinlesion.LesionClassifier; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_all_lists_exactly_the_lazily_exported_names():
+    import skinlesion
+
+    assert sorted(skinlesion.__all__) == sorted([*skinlesion._LAZY, "__version__"])
+    for name in skinlesion.__all__:
+        assert getattr(skinlesion, name) is not None
