@@ -219,6 +219,20 @@ def test_plateau_schedule_halves_the_learning_rate(data):
     assert len(set(flat.history_.get("learning_rate", [1e-9]))) == 1
 
 
+
+def test_cosine_schedule_decays_from_the_rate_to_one_percent(data):
+    X, y = data
+    params = {**TINY, "epochs": 5, "early_stopping": False, "validation_fraction": 0.0}
+    clf = LesionClassifier(**params, lr_schedule="cosine", learning_rate=1e-2, random_state=0)
+    clf.fit(X, y)
+    rates = np.asarray(clf.history_["learning_rate"])
+    assert len(rates) == 5
+    assert rates[0] == pytest.approx(1e-2)
+    assert rates[-1] == pytest.approx(1e-4)
+    assert np.all(np.diff(rates) < 0)
+    # the half cosine: the middle epoch sits half way between the two ends
+    assert rates[2] == pytest.approx((1e-2 + 1e-4) / 2)
+
 def test_no_validation_split_and_no_early_stopping(data):
     X, y = data
     clf = LesionClassifier(**TINY, validation_fraction=0.0, early_stopping=False, random_state=0)

@@ -76,12 +76,14 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     class_weight : "balanced", dict or None, default=None
         Weights of the classes in the loss. ``"balanced"`` weights them inversely
         to their frequency; a dict maps class names to weights.
-    lr_schedule : {"plateau"} or None, default="plateau"
+    lr_schedule : {"plateau", "cosine"} or None, default="plateau"
         ``"plateau"`` halves the learning rate when the watched loss (validation
         loss, or training loss without a validation split) has not improved for
         ``max(1, patience // 2)`` epochs; on real dermoscopy data this steadied
         the epoch-to-epoch swings of balanced accuracy (see
-        ``benchmarks/RESULTS.md``). ``None`` keeps it constant.
+        ``benchmarks/RESULTS.md``). ``"cosine"`` lowers it every epoch along a
+        half cosine, from ``learning_rate`` in the first epoch to 1 % of it in
+        epoch ``epochs``. ``None`` keeps it constant.
     augment : bool or dict, default=True
         On-the-fly augmentation inside the network during training (flips,
         rotation, zoom, contrast); a dict sets some of them, e.g.
@@ -143,7 +145,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 0, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
-        "lr_schedule": [StrOptions({"plateau"}), None],
+        "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
         "augment": ["boolean", dict, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -290,6 +292,12 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 all_callbacks.append(
                     keras.callbacks.ReduceLROnPlateau(
                         monitor=monitor, factor=0.5, patience=max(1, self.patience // 2)
+                    )
+                )
+            elif self.lr_schedule == "cosine":
+                all_callbacks.append(
+                    keras.callbacks.LearningRateScheduler(
+                        _cosine_schedule(self.learning_rate, self.epochs)
                     )
                 )
             if self.early_stopping:
@@ -674,3 +682,14 @@ def _model_from_bytes(data: bytes) -> Any:
         with open(file, "wb") as handle:
             handle.write(data)
         return keras.saving.load_model(file, compile=False)
+
+
+def _cosine_schedule(learning_rate: float, epochs: int) -> Any:
+    """Per-epoch half-cosine decay from ``learning_rate`` to 1 % of it at the last epoch."""
+    floor = 0.01 * learning_rate
+
+    def schedule(epoch: int, lr: float | None = None) -> float:
+        progress = epoch / max(1, epochs - 1)
+        return float(floor + (learning_rate - floor) * 0.5 * (1.0 + np.cos(np.pi * progress)))
+
+    return schedule
