@@ -148,7 +148,7 @@ def test_usage_errors_are_one_line_with_status_2(argv, words, capsys):
 
 def test_parser_defaults_match_the_documented_ones():
     args = build_parser().parse_args(["train", "data", "--out", "m.skl"])
-    assert (args.image_size, args.epochs, args.balance, args.augment) == (128, 30, "none", True)
+    assert (args.image_size, args.epochs, args.balance, args.augment) == (64, 30, "none", True)
     assert args.validation_fraction == 0.1
     args = build_parser().parse_args(["demo", "--filters", "8,16"])
     assert args.filters == (8, 16) and args.image_size == 64 and args.out is None

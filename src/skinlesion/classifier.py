@@ -46,7 +46,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     image_size : int or (height, width), default=64
         Images are resized to this size, at training and at prediction time.
         ``None`` keeps the size of the training images (arrays only).
-    filters : tuple of int, default=(32, 64, 128)
+    filters : tuple of int, default=(32, 64, 128, 256)
         Filters of each convolution block; its length is the number of blocks.
     kernel_size : int, default=3
         Side of the square convolution kernels.
@@ -154,7 +154,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         image_size: int | tuple[int, int] | None = 64,
-        filters: Sequence[int] = (32, 64, 128),
+        filters: Sequence[int] = (32, 64, 128, 256),
         kernel_size: int = 3,
         dense_units: Sequence[int] = (128,),
         dropout: float = 0.3,

@@ -324,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODEL",
         help="model file to write, e.g. model.skl (its history plot goes to MODEL.history.png)",
     )
-    _training_options(train, image_size=128, epochs=30)
+    _training_options(train, image_size=64, epochs=30)
     train.add_argument(
         "--balance",
         choices=("none", "weights", "auto", "over", "under"),

@@ -65,7 +65,7 @@ def build_cnn(
     input_shape: Sequence[int],
     n_classes: int,
     *,
-    filters: Sequence[int] = (32, 64, 128),
+    filters: Sequence[int] = (32, 64, 128, 256),
     kernel_size: int = 3,
     dense_units: Sequence[int] | int = (128,),
     dropout: float = 0.3,
@@ -87,7 +87,7 @@ def build_cnn(
         Shape of one image.
     n_classes : int
         Number of output classes (at least 2).
-    filters : sequence of int, default=(32, 64, 128)
+    filters : sequence of int, default=(32, 64, 128, 256)
         Convolution filters of each block; its length is the number of blocks.
     kernel_size : int, default=3
         Side of the square convolution kernels.
