@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skinlesion._tf import import_tf, op_determinism
 from skinlesion.images import as_size, check_images, is_path_array
+from skinlesion.network import DEFAULT_FILTERS
 
 __all__ = ["MODEL_FORMAT", "LesionClassifier", "load_model"]
 
@@ -154,7 +155,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         image_size: int | tuple[int, int] | None = 64,
-        filters: Sequence[int] = (32, 64, 128, 256),
+        filters: Sequence[int] = DEFAULT_FILTERS,
         kernel_size: int = 3,
         dense_units: Sequence[int] = (128,),
         dropout: float = 0.3,

@@ -13,7 +13,11 @@ import numpy as np
 
 from skinlesion._tf import import_tf
 
-__all__ = ["DEFAULT_AUGMENTATION", "build_cnn", "resolve_augmentation"]
+__all__ = ["DEFAULT_AUGMENTATION", "DEFAULT_FILTERS", "build_cnn", "resolve_augmentation"]
+
+#: Convolution filters of each block of the default network (four blocks; see
+#: ``benchmarks/RESULTS.md`` for why four at 64 px).
+DEFAULT_FILTERS: tuple[int, ...] = (32, 64, 128, 256)
 
 #: On-the-fly augmentation used when ``augment=True``. Dermoscopic images have no
 #: natural orientation, so flips and any rotation keep the label.
@@ -65,7 +69,7 @@ def build_cnn(
     input_shape: Sequence[int],
     n_classes: int,
     *,
-    filters: Sequence[int] = (32, 64, 128, 256),
+    filters: Sequence[int] = DEFAULT_FILTERS,
     kernel_size: int = 3,
     dense_units: Sequence[int] | int = (128,),
     dropout: float = 0.3,
