@@ -296,8 +296,9 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
 
     ``config`` may hold ``"pipeline": true`` to put a ``Rebalancer`` (every class
     over-sampled to the largest one's size) before the classifier, whose own
-    on-the-fly augmentation then perturbs the repeated images; ``"tta"`` (int)
-    to average the predictions over that many flipped views at test time;
+    on-the-fly augmentation then perturbs the repeated images; ``"tta"`` (the
+    classifier's own parameter) averages the final predictions over that many
+    flipped views, while the per-epoch scores stay single-view;
     ``"lr_plateau": true`` to add ``keras.callbacks.ReduceLROnPlateau`` (halve the
     learning rate after 2 epochs without a better validation loss; the classifier
     now does this itself by default, ``lr_schedule="plateau"``). ``groups`` (one
@@ -308,7 +309,6 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
 
     config = dict(config)
     use_pipeline = bool(config.pop("pipeline", False))
-    tta = int(config.pop("tta", 0))
     plateau = bool(config.pop("lr_plateau", False))
     if smoke:
         config.update(epochs=1, image_size=16, filters=(4, 8))
@@ -320,7 +320,7 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
         estimator = make_pipeline(Rebalancer(random_state=seed), clf)
     print(f"{name}: LesionClassifier({describe(config)})"
           f"{', ReduceLROnPlateau' if plateau else ''}"
-          f"{' after Rebalancer()' if use_pipeline else ''}{f', TTA x{tta}' if tta else ''}",
+          f"{' after Rebalancer()' if use_pipeline else ''}",
           flush=True)
     callbacks: list = []
     if plateau:  # halve the learning rate when the validation loss stalls for 2 epochs
@@ -348,10 +348,7 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
         fit_s -= callback.own
     model = estimator[-1] if use_pipeline else estimator
     start = time.perf_counter()
-    if tta:
-        proba = predict_tta(model, X_test, tta)
-    else:
-        proba = estimator.predict_proba(X_test)
+    proba = estimator.predict_proba(X_test)
     predict_s = time.perf_counter() - start
     values = scores(y_test, proba, model.classes_)
     figure(f"{name} fit time", fit_s, "s")
@@ -359,21 +356,6 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
     figure(f"{name} predict time", predict_s, "s")
     print_scores(f"{name} test", values)
     return {"fit_s": fit_s, "proba": proba, "classes": model.classes_, **values}
-
-
-def predict_tta(clf, X: np.ndarray, n_views: int) -> np.ndarray:
-    """Average ``predict_proba`` over flips/transposes of in-memory images."""
-    from skinlesion.images import resize_images
-
-    X = resize_images(X, clf.input_shape_[:2]) if X.ndim == 4 else X
-    views = [lambda a: a, lambda a: a[:, :, ::-1], lambda a: a[:, ::-1],
-             lambda a: a[:, ::-1, ::-1]]
-    if X.shape[1] == X.shape[2]:
-        views += [lambda a: a.transpose(0, 2, 1, 3), lambda a: a.transpose(0, 2, 1, 3)[:, ::-1],
-                  lambda a: a.transpose(0, 2, 1, 3)[:, :, ::-1],
-                  lambda a: a.transpose(0, 2, 1, 3)[:, ::-1, ::-1]]
-    views = views[:max(1, n_views)]
-    return np.mean([clf.predict_proba(np.ascontiguousarray(v(X))) for v in views], axis=0)
 
 
 def test_score_callback(name: str, X_test, y_test, classes, *, logits: bool = False):

@@ -241,6 +241,48 @@ def test_no_validation_split_and_no_early_stopping(data):
     assert clf.n_epochs_ == 2
 
 
+
+def _views(X):
+    """The eight flips/transposes of square images, in the order ``tta`` takes them."""
+    T = X.transpose(0, 2, 1, 3)
+    return [X, X[:, :, ::-1], X[:, ::-1], X[:, ::-1, ::-1],
+            T, T[:, ::-1], T[:, :, ::-1], T[:, ::-1, ::-1]]
+
+
+@pytest.mark.parametrize("n_views", [2, 4, 8])
+def test_tta_averages_the_flipped_and_transposed_views(fitted, data, n_views):
+    X, _ = data
+    X = X[:12]
+    expected = np.mean(
+        [fitted.predict_proba(np.ascontiguousarray(v)) for v in _views(X)[:n_views]], axis=0
+    )
+    tta = pickle.loads(pickle.dumps(fitted)).set_params(tta=n_views)
+    proba = tta.predict_proba(X)
+    np.testing.assert_allclose(proba, expected, atol=1e-5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # the views differ, so averaging them must change something
+    assert not np.allclose(proba, fitted.predict_proba(X), atol=1e-5)
+
+
+def test_tta_from_paths_matches_arrays(fitted, data, tmp_path):
+    X, _ = data
+    paths = _write_images(tmp_path, X[:6], ["png"])
+    clf = pickle.loads(pickle.dumps(fitted)).set_params(tta=4)
+    np.testing.assert_allclose(clf.predict_proba(paths), clf.predict_proba(X[:6]), atol=1e-5)
+
+
+def test_tta_rejects_bad_view_counts_and_transposes_of_oblong_images(data):
+    X, y = data
+    with pytest.raises(ValueError, match="tta"):
+        LesionClassifier(**TINY, tta=3).fit(X, y)
+    with pytest.raises(ValueError, match="use tta=4"):
+        LesionClassifier(**{**TINY, "image_size": (16, 12)}, tta=8).fit(X, y)
+    clf = LesionClassifier(**{**TINY, "image_size": (16, 12), "epochs": 1}, random_state=0)
+    clf.fit(X, y).set_params(tta=8)
+    with pytest.raises(ValueError, match="square"):
+        clf.predict_proba(X[:2])
+
+
 # ------------------------------------------------------------------ errors
 def test_unfitted_estimator_raises():
     with pytest.raises(NotFittedError):
