@@ -351,6 +351,21 @@ def test_predict_agrees_with_the_library(trained):
 
 
 @pytest.mark.slow
+def test_predict_tta_agrees_with_the_library(trained):
+    from skinlesion import load_model
+
+    files = sorted(str(p) for p in (trained["data"] / "nevus").iterdir())
+    result = run_cli("predict", trained["model"], *files, "--format", "json", "--tta", "8")
+    assert result.returncode == EXIT_OK, result.stderr
+    got = np.array([list(r["probabilities"].values()) for r in json.loads(result.stdout)])
+    clf = load_model(trained["model"])
+    np.testing.assert_allclose(got, clf.set_params(tta=8).predict_proba(files), atol=1e-5)
+    assert not np.allclose(got, clf.set_params(tta=1).predict_proba(files), atol=1e-5)
+    bad = run_cli("predict", trained["model"], *files, "--tta", "3")
+    assert bad.returncode == EXIT_USAGE and "--tta" in bad.stderr
+
+
+@pytest.mark.slow
 def test_predict_corrupt_image_is_named(trained, tmp_path):
     bad = tmp_path / "truncated.png"
     good = trained["data"] / "nevus" / "nev_0.png"

@@ -376,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SEED",
         help="seed of the bootstrap (default: 0)",
     )
+    _tta_option(evaluate)
     _common(evaluate)
     evaluate.set_defaults(handler=_cmd_evaluate)
 
@@ -395,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="table",
         help="output format (default: table)",
     )
+    _tta_option(predict)
     _common(predict)
     predict.set_defaults(handler=_cmd_predict)
 
@@ -675,7 +677,19 @@ def _final_estimator(model: Any) -> Any:
     return model.steps[-1][1] if hasattr(model, "steps") else model
 
 
-def _load_model(path: Path) -> Any:
+def _tta_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tta",
+        type=int,
+        choices=(1, 2, 4, 8),
+        default=None,
+        metavar="VIEWS",
+        help="test-time augmentation: average 1, 2, 4 or 8 flipped/transposed views of each "
+        "image (default: the model's own setting, 1 unless it was trained with more)",
+    )
+
+
+def _load_model(path: Path, tta: int | None = None) -> Any:
     from skinlesion import load_model
 
     if not path.exists():
@@ -683,9 +697,18 @@ def _load_model(path: Path) -> Any:
     if path.is_dir():
         raise CommandError(f"model {str(path)!r} is a folder; give the model file from 'train'")
     try:
-        return load_model(path)
+        clf = load_model(path)
     except (ValueError, OSError, EOFError) as err:  # load_model names the file and the fix
         raise CommandError(_one_line(err)) from None
+    if tta is not None:
+        from skinlesion.classifier import _check_tta
+
+        try:
+            _check_tta(tta, clf.input_shape_[:2])
+        except ValueError as err:
+            raise CommandError(_one_line(err).replace("use tta=4", "use --tta 4")) from None
+        clf.set_params(tta=tta)
+    return clf
 
 
 def _report(clf: Any, X: Any, y: Any, *, positive: str | None, args: Any) -> Any:
@@ -838,7 +861,7 @@ def _rebalancer(kind: str, random_state: int) -> Any:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    clf = _load_model(args.model)
+    clf = _load_model(args.model, args.tta)
     data = _load_labelled(args.data_dir)
     X, y = data["X"], np.asarray(data["y"])
     known = {str(c) for c in clf.classes_}
@@ -899,7 +922,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     from skinlesion.images import read_image
 
-    clf = _load_model(args.model)
+    clf = _load_model(args.model, args.tta)
     files = _image_arguments(args.images)
     for path in files:  # fail early, naming the file, before starting TensorFlow
         read_image(path, size=8)
