@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {
     "replica_notebook.py": ["replica test balanced_accuracy:"],
     "bench_isic9.py": ["replica train time", "config0 balanced accuracy minus replica's:"],
-    "bench_ham10000.py": ["config0 test macro_roc_auc:", "config0 targets met:"],
+    "bench_ham10000.py": ["config0 test macro_roc_auc:", "config0 targets met:",
+                          "config0 test, decision divided by prior^1.0 balanced_accuracy:"],
     "bench_isic2017.py": ["config0 melanoma-vs-rest ROC AUC:",
                           "config0 seborrheic_keratosis-vs-rest ROC AUC:"],
     "bench_throughput.py": ["fit ratio, array", "predict ratio", "forward FLOPs per image"],
