@@ -181,6 +181,24 @@ def test_class_weight_balanced_and_dict(data):
         LesionClassifier(**TINY, class_weight={"unicorn": 2.0}).fit(X, y)
 
 
+def test_label_smoothing_caps_the_confidence_the_network_learns(data):
+    """Smoothed targets give the true class 1 - eps + eps / k at best, and the
+    fit learns that cap; plain cross-entropy pushes past it on the same data."""
+    X, y = data
+    params = {**TINY, "epochs": 40, "learning_rate": 1e-2, "augment": False, "dropout": 0.0,
+              "early_stopping": False, "validation_fraction": 0.0, "random_state": 0}
+    plain = LesionClassifier(**params).fit(X, y)
+    eps, k = 0.6, len(np.unique(y))
+    cap = 1 - eps + eps / k
+    smoothed = LesionClassifier(**params, label_smoothing=eps, class_weight="balanced")
+    smoothed.fit(X, y)
+    assert plain.predict_proba(X).max(axis=1).mean() > cap + 0.05
+    assert smoothed.predict_proba(X).max(axis=1).mean() < cap + 0.05
+    assert smoothed.history_["accuracy"][-1] > 1 / k  # "accuracy" still reads one-hot targets
+    with pytest.raises(ValueError, match="label_smoothing"):
+        LesionClassifier(**TINY, label_smoothing=1.0).fit(X, y)
+
+
 def test_groups_keep_each_group_on_one_side_of_the_validation_split(data):
     X, y = data
     groups = np.arange(len(y)) // 4  # 15 "lesions" of 4 images each

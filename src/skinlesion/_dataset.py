@@ -57,8 +57,8 @@ def make_dataset(
     ----------
     X : ndarray
         Validated images: uint8 ``(n, h, w, 3)`` or a 1-D object array of paths.
-    y : ndarray of int, or None
-        Encoded labels; ``None`` for prediction.
+    y : ndarray of int, or of float of shape (n, n_classes), or None
+        Encoded labels (or one-hot targets); ``None`` for prediction.
     size : (height, width)
         Every image is resized to this size.
     batch_size : int

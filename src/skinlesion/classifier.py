@@ -77,6 +77,11 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     class_weight : "balanced", dict or None, default=None
         Weights of the classes in the loss. ``"balanced"`` weights them inversely
         to their frequency; a dict maps class names to weights.
+    label_smoothing : float in [0, 1), default=0.0
+        Train against targets that give the true class ``1 - label_smoothing``
+        plus an equal share of ``label_smoothing`` to every class (Keras'
+        ``CategoricalCrossentropy(label_smoothing=...)``). It discourages
+        over-confident probabilities; 0 is the plain cross-entropy.
     lr_schedule : {"plateau", "cosine"} or None, default="plateau"
         ``"plateau"`` halves the learning rate when the watched loss (validation
         loss, or training loss without a validation split) has not improved for
@@ -156,6 +161,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "patience": [Interval(Integral, 0, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
         "augment": ["boolean", dict, None],
         "tta": [Options(Integral, {1, 2, 4, 8})],
@@ -179,6 +185,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         validation_fraction: float = 0.1,
         patience: int = 5,
         class_weight: str | Mapping[Any, float] | None = None,
+        label_smoothing: float = 0.0,
         lr_schedule: str | None = "plateau",
         augment: bool | Mapping[str, Any] | None = True,
         tta: int = 1,
@@ -199,6 +206,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
         self.lr_schedule = lr_schedule
         self.augment = augment
         self.tta = tta
@@ -280,17 +288,22 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 augment=self.augment,
                 seed=seed,
             )
+            if self.label_smoothing:  # one-hot targets, which Keras smooths
+                targets = np.eye(len(self.classes_), dtype=np.float32)[y_enc]
+                loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
+            else:
+                targets, loss = y_enc, "sparse_categorical_crossentropy"
             model.compile(
                 optimizer=keras.optimizers.get(
                     {"class_name": self.optimizer, "config": {"learning_rate": self.learning_rate}}
                 ),
-                loss="sparse_categorical_crossentropy",
+                loss=loss,
                 metrics=["accuracy"],
                 jit_compile=False,
             )
             train = make_dataset(
                 X[train_idx],
-                y_enc[train_idx],
+                targets[train_idx],
                 size=size,
                 batch_size=self.batch_size,
                 shuffle=True,
@@ -299,7 +312,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             validation = None
             if len(val_idx):
                 validation = make_dataset(
-                    X[val_idx], y_enc[val_idx], size=size, batch_size=self.batch_size, cache=True
+                    X[val_idx], targets[val_idx], size=size, batch_size=self.batch_size, cache=True
                 )
             all_callbacks = list(callbacks or [])
             monitor = "val_loss" if validation is not None else "loss"
