@@ -360,14 +360,14 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
     # accuracy (the AUC above is from the unadjusted probabilities); only for a
     # model trained on the class frequencies as they are: class weights or a
     # Rebalancer already train it towards equal priors
-    trained_on_priors = model.class_weight is None and not use_pipeline
-    prior = np.array([np.mean(np.asarray(y_train) == c) for c in model.classes_])
-    for power in (0.25, 0.5, 0.75, 1.0) if trained_on_priors else ():
-        adjusted = proba / np.maximum(prior, 1e-12) ** power
-        adjusted /= adjusted.sum(axis=1, keepdims=True)
-        prior_values = scores(y_test, adjusted, model.classes_)
-        prior_values.pop("macro_roc_auc", None)
-        print_scores(f"{name} test, decision divided by prior^{power}", prior_values)
+    if model.class_weight is None and not use_pipeline:
+        prior = np.array([np.mean(np.asarray(y_train) == c) for c in model.classes_])
+        for power in (0.25, 0.5, 0.75, 1.0):
+            adjusted = proba / np.maximum(prior, 1e-12) ** power
+            adjusted /= adjusted.sum(axis=1, keepdims=True)
+            prior_values = scores(y_test, adjusted, model.classes_)
+            prior_values.pop("macro_roc_auc", None)
+            print_scores(f"{name} test, decision divided by prior^{power}", prior_values)
     return {"fit_s": fit_s, "proba": proba, "classes": model.classes_, **values}
 
 
