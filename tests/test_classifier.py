@@ -182,8 +182,8 @@ def test_class_weight_balanced_and_dict(data):
 
 
 def test_label_smoothing_caps_the_confidence_the_network_learns(data):
-    """Smoothed targets give the true class 1 - eps + eps / k at best, and the
-    fit learns that cap; plain cross-entropy pushes past it on the same data."""
+    """Smoothed targets give the true class at most 1 - eps + eps / k, and the fit
+    stays under that cap; plain cross-entropy goes past it on the same data."""
     X, y = data
     params = {**TINY, "epochs": 40, "learning_rate": 1e-2, "augment": False, "dropout": 0.0,
               "early_stopping": False, "validation_fraction": 0.0, "random_state": 0}
