@@ -1,7 +1,7 @@
 """9-class ISIC: LesionClassifier against the notebook replica, side by side.
 
 Both train on the same split of ``isic9/Train`` (stratified 80/20, grouped by
-file content so that the 155 byte-identical images filed under two classes never
+file content so that the 137 byte-identical images filed under two classes never
 straddle it) and are scored on the same held-out 20 %. The target: balanced
 accuracy at least 0.15 above the replica's, in no more training time.
 
