@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -305,25 +305,53 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
     learning rate after 2 epochs without a better validation loss; the classifier
     now does this itself by default, ``lr_schedule="plateau"``). ``groups`` (one
     per training image) keeps each group on one side of the classifier's
-    early-stopping validation split.
+    early-stopping validation split. ``"ensemble": k`` fits ``k`` copies of that
+    estimator with seeds ``seed, seed + 1, ...`` in a scikit-learn
+    :class:`~sklearn.ensemble.VotingClassifier` (``voting="soft"``: the mean of
+    their probabilities) and also prints each member's own test scores, so the
+    first member is the single model of the same run, a paired comparison.
     """
     from skinlesion import LesionClassifier
 
     config = dict(config)
     use_pipeline = bool(config.pop("pipeline", False))
     plateau = bool(config.pop("lr_plateau", False))
+    n_members = int(config.pop("ensemble", 1))
     if smoke:
         config.update(epochs=1, image_size=16, filters=(4, 8))
-    clf = LesionClassifier(random_state=seed, **{"verbose": 0 if smoke else 1, **config})
-    estimator = clf
-    if use_pipeline:
+
+    def make(member_seed: int):
+        clf = LesionClassifier(random_state=member_seed,
+                               **{"verbose": 0 if smoke else 1, **config})
+        if not use_pipeline:
+            return clf
         from skinlesion import Rebalancer, make_pipeline
 
-        estimator = make_pipeline(Rebalancer(random_state=seed), clf)
+        return make_pipeline(Rebalancer(random_state=member_seed), clf)
+
+    estimator = make(seed)
+    if n_members > 1:
+        from sklearn.ensemble import VotingClassifier
+
+        estimator = VotingClassifier(
+            [(f"member{j}", make(seed + j)) for j in range(n_members)], voting="soft")
     print(f"{name}: LesionClassifier({describe(config)})"
           f"{', ReduceLROnPlateau' if plateau else ''}"
-          f"{' after Rebalancer()' if use_pipeline else ''}",
+          f"{' after Rebalancer()' if use_pipeline else ''}"
+          f"{f', soft vote of {n_members} seeds' if n_members > 1 else ''}",
           flush=True)
+    if n_members > 1:
+        print(f"{name}: the members get no callbacks (no per-epoch test scores)", flush=True)
+        plateau, per_epoch = False, False
+    routing = nullcontext()
+    if n_members > 1 and groups is not None and not use_pipeline:
+        # scikit-learn's metadata routing hands the groups on to every member
+        import sklearn
+
+        routing = sklearn.config_context(enable_metadata_routing=True)
+        with sklearn.config_context(enable_metadata_routing=True):
+            for _, member in estimator.estimators:
+                member.set_fit_request(groups=True, callbacks=False)
     callbacks: list = []
     if plateau:  # halve the learning rate when the validation loss stalls for 2 epochs
         import keras
@@ -344,18 +372,25 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
     elif groups is not None:
         fit_params["groups"] = groups
     start = time.perf_counter()
-    estimator.fit(X_train, y_train, **fit_params)
+    with routing:
+        estimator.fit(X_train, y_train, **fit_params)
     fit_s = time.perf_counter() - start
     if callback is not None:  # leave out the time spent reporting per-epoch test scores
         fit_s -= callback.own
-    model = estimator[-1] if use_pipeline else estimator
+    members = estimator.estimators_ if n_members > 1 else [estimator]
+    model = members[0][-1] if use_pipeline else members[0]
     start = time.perf_counter()
     proba = estimator.predict_proba(X_test)
     predict_s = time.perf_counter() - start
-    values = scores(y_test, proba, model.classes_)
+    classes = estimator.classes_
+    values = scores(y_test, proba, classes)
     figure(f"{name} fit time", fit_s, "s")
     figure(f"{name} epochs run / best", f"{model.n_epochs_} / {model.best_epoch_}")
     figure(f"{name} predict time", predict_s, "s")
+    if n_members > 1:
+        for j, member in enumerate(members):
+            print_scores(f"{name} member {j} (seed {seed + j}) test",
+                         scores(y_test, member.predict_proba(X_test), classes))
     print_scores(f"{name} test", values)
     # the same probabilities with the training class frequencies divided out
     # (power 1), or part of them: decision rules that trade accuracy for balanced
@@ -363,14 +398,14 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
     # model trained on the class frequencies as they are: class weights or a
     # Rebalancer already train it towards equal priors
     if model.class_weight is None and not use_pipeline:
-        prior = np.array([np.mean(np.asarray(y_train) == c) for c in model.classes_])
+        prior = np.array([np.mean(np.asarray(y_train) == c) for c in classes])
         for power in (0.25, 0.5, 0.75, 1.0):
             adjusted = proba / np.maximum(prior, 1e-12) ** power
             adjusted /= adjusted.sum(axis=1, keepdims=True)
-            prior_values = scores(y_test, adjusted, model.classes_)
+            prior_values = scores(y_test, adjusted, classes)
             prior_values.pop("macro_roc_auc", None)
             print_scores(f"{name} test, decision divided by prior^{power}", prior_values)
-    return {"fit_s": fit_s, "proba": proba, "classes": model.classes_, **values}
+    return {"fit_s": fit_s, "proba": proba, "classes": classes, **values}
 
 
 def test_score_callback(name: str, X_test, y_test, classes, *, logits: bool = False):

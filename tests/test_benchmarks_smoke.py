@@ -32,10 +32,10 @@ SCRIPTS = {
 }
 
 
-def run_script(name: str) -> str:
+def run_script(name: str, *args: str) -> str:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", SKINLESION_NUM_THREADS="1")
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / name), "--smoke"],
+        [sys.executable, str(ROOT / "benchmarks" / name), "--smoke", *args],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
     )
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
@@ -48,6 +48,16 @@ def test_script_smoke_run_prints_its_figures(name: str) -> None:
     out = run_script(name)
     for line in ("machine:", "versions:", "command:", *SCRIPTS[name]):
         assert line in out, f"{name} did not print {line!r}:\n{out}"
+
+
+@pytest.mark.slow
+def test_ensemble_config_scores_the_vote_and_each_member() -> None:
+    """``"ensemble": 2`` soft-votes two seeds and prints each member's own scores."""
+    out = run_script("bench_ham10000.py", "--config", '{"ensemble": 2}')
+    for line in ("soft vote of 2 seeds", "config0 member 0 (seed 0) test accuracy:",
+                 "config0 member 1 (seed 1) test accuracy:", "config0 test accuracy:",
+                 "config0 targets met:"):
+        assert line in out, f"the ensemble run did not print {line!r}:\n{out}"
 
 
 def test_common_smoke_data_and_grouped_split(tmp_path: Path) -> None:
