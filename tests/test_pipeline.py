@@ -156,6 +156,24 @@ def test_samplers_only_act_at_fit_time():
     assert pipe.score(X, y) > 0.6
 
 
+def test_groups_past_a_rebalancer_get_an_error_that_says_how_to_keep_them():
+    from skinlesion import LesionClassifier
+
+    X, y = _colour_data()
+    groups = np.arange(len(y)) // 2  # two images per lesion
+    tiny = dict(image_size=12, filters=(4,), dense_units=(), epochs=1, random_state=0, verbose=0)
+    pipe = make_pipeline(Rebalancer(random_state=0), LesionClassifier(**tiny))
+    with pytest.raises(ValueError, match=r"one value per image.*sample_indices_"):
+        pipe.fit(X, y, lesionclassifier__groups=groups)
+    # the way the message gives: resample first, then index the groups
+    rebalancer = Rebalancer(random_state=0)
+    X_res, y_res = rebalancer.fit_resample(X, y)
+    groups_res = groups[rebalancer.sample_indices_]
+    assert len(groups_res) == len(y_res) > len(y)
+    clf = LesionClassifier(**tiny, validation_fraction=0.25).fit(X_res, y_res, groups=groups_res)
+    assert clf.n_epochs_ == 1 and "val_loss" in clf.history_
+
+
 def test_make_pipeline_names_steps_for_grid_search():
     pipe = make_pipeline(Rebalancer(), Augmenter(rotate=10), GaussianNB())
     assert [name for name, _ in pipe.steps] == ["rebalancer", "augmenter", "gaussiannb"]

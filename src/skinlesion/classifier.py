@@ -264,7 +264,10 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             if groups.shape != (len(y_enc),):
                 raise ValueError(
                     f"groups must hold one value per image: got shape {groups.shape} for "
-                    f"{len(y_enc)} images."
+                    f"{len(y_enc)} images. In a pipeline, a resampling step before the "
+                    "classifier (Rebalancer, Augmenter) changes the number of images and "
+                    "cannot carry the groups along: leave groups out there, or resample "
+                    "outside the pipeline and pass groups[rebalancer.sample_indices_]."
                 )
         train_idx, val_idx = self._split(y_enc, rng, groups)
         class_weight = self._class_weights(y_enc[train_idx])
