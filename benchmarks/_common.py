@@ -205,6 +205,38 @@ def grouped_split(y: np.ndarray, groups: np.ndarray, *, test_size: float = 0.2,
     return train, test
 
 
+def grouped_folds(y: np.ndarray, groups: np.ndarray, *, n_splits: int = 5,
+                  seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """All folds of a stratified group K-fold: every image is tested exactly once.
+
+    Fold 0 is the split :func:`grouped_split` gives for ``test_size=1 / n_splits``.
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    folds = list(cv.split(np.zeros(len(y)), y, groups))
+    for train, test in folds:
+        assert not set(groups[train]) & set(groups[test])
+    return folds
+
+
+def print_cv_summary(name: str, results: list[dict],
+                     keys: Sequence[str] = ("accuracy", "balanced_accuracy",
+                                            "macro_roc_auc", "fit_s")) -> dict[str, float]:
+    """Per-fold values, then mean and standard deviation of each key over the folds."""
+    means = {}
+    for key in keys:
+        values = np.array([r[key] for r in results if key in r], dtype=float)
+        if not len(values):
+            continue
+        means[key] = float(values.mean())
+        folds = " ".join(f"{v:.4f}" for v in values)
+        figure(f"{name} {len(values)}-fold {key}",
+               f"mean {values.mean():.4f}, sd {values.std(ddof=1) if len(values) > 1 else 0:.4f}, "
+               f"min {values.min():.4f}, max {values.max():.4f} (folds: {folds})")
+    return means
+
+
 def class_counts(y: np.ndarray) -> str:
     names, counts = np.unique(y, return_counts=True)
     return ", ".join(f"{n} {c}" for n, c in zip(names, counts, strict=True))

@@ -11,6 +11,7 @@ Run::
 
     python benchmarks/bench_ham10000.py
     python benchmarks/bench_ham10000.py --config '{"class_weight": "balanced"}'
+    python benchmarks/bench_ham10000.py --cv 5    # every image tested once
     python benchmarks/bench_ham10000.py --smoke
 """
 
@@ -31,6 +32,9 @@ def main() -> None:
                    help="JSON dict of LesionClassifier parameters (repeatable)")
     p.add_argument("--paths", action="store_true",
                    help="fit from file paths (streaming) instead of an in-memory array")
+    p.add_argument("--cv", type=int, default=0, metavar="K",
+                   help="stratified group K-fold by lesion id: train and test every fold "
+                        "(fold 0 is the default single split) and print mean and sd")
     args = p.parse_args()
     import keras  # noqa: F401
 
@@ -38,23 +42,32 @@ def main() -> None:
 
     root = common.setup(args)
     paths, labels, groups = common.load_ham10000(root)
-    train, test = common.grouped_split(labels, groups, test_size=0.2, seed=args.seed)
-    print(f"split by lesion_id: {len(train)} training / {len(test)} test images "
-          f"({len(set(groups[train]))} / {len(set(groups[test]))} lesions); seed {args.seed}")
-    print(f"test classes: {common.class_counts(labels[test])}")
+    n_splits = args.cv if args.cv >= 2 else 5
+    folds = common.grouped_folds(labels, groups, n_splits=n_splits, seed=args.seed)
+    if args.cv < 2:
+        folds = folds[:1]  # one 80/20 split
     for i, config in enumerate(common.parse_configs(args.config)):
         size = 16 if args.smoke else config.get("image_size", 64)
-        if args.paths:
-            X_train, X_test = paths[train], paths[test]
-        else:
-            X_train = read_images(paths[train], size=size)
-            X_test = read_images(paths[test], size=size)
+        images = None if args.paths else read_images(paths, size=size)
+        results = []
+        for k, (train, test) in enumerate(folds):
+            print(f"fold {k} of {len(folds)}, split by lesion_id: {len(train)} training / "
+                  f"{len(test)} test images ({len(set(groups[train]))} / "
+                  f"{len(set(groups[test]))} lesions); seed {args.seed}")
+            print(f"test classes: {common.class_counts(labels[test])}", flush=True)
+            X = paths if images is None else images
+            name = f"config{i}" if len(folds) == 1 else f"config{i} fold{k}"
+            res = common.fit_and_score(name, config, X[train], labels[train], X[test],
+                                       labels[test], seed=args.seed, smoke=args.smoke,
+                                       groups=groups[train])
+            results.append(res)
         name = f"config{i}"
-        res = common.fit_and_score(name, config, X_train, labels[train], X_test, labels[test],
-                                   seed=args.seed, smoke=args.smoke, groups=groups[train])
+        if len(folds) > 1:
+            res = common.print_cv_summary(name, results)
         met = [k for k, v in TARGETS.items() if res.get(k, 0) >= v]
         met += ["time"] if res["fit_s"] < TIME_LIMIT_S else []
-        common.figure(f"{name} targets met", f"{len(met)} of {len(TARGETS) + 1} ({', '.join(met)})")
+        common.figure(f"{name} targets met{' (fold means)' if len(folds) > 1 else ''}",
+                      f"{len(met)} of {len(TARGETS) + 1} ({', '.join(met)})")
 
 
 if __name__ == "__main__":

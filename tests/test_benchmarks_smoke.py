@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +61,15 @@ def test_ensemble_config_scores_the_vote_and_each_member() -> None:
         assert line in out, f"the ensemble run did not print {line!r}:\n{out}"
 
 
+@pytest.mark.slow
+def test_ham10000_cross_validation_tests_every_fold_and_summarises() -> None:
+    out = run_script("bench_ham10000.py", "--cv", "2")
+    for line in ("fold 0 of 2", "fold 1 of 2", "config0 fold1 test accuracy:",
+                 "config0 2-fold accuracy: mean", "config0 2-fold macro_roc_auc: mean",
+                 "config0 targets met (fold means):"):
+        assert line in out, f"the --cv run did not print {line!r}:\n{out}"
+
+
 def test_common_smoke_data_and_grouped_split(tmp_path: Path) -> None:
     """The smoke layout loads, and the grouped split never puts one group on both sides."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -73,5 +83,10 @@ def test_common_smoke_data_and_grouped_split(tmp_path: Path) -> None:
     train, test = common.grouped_split(labels, groups, test_size=0.25, seed=0)
     assert len(train) + len(test) == len(paths)
     assert not set(groups[train]) & set(groups[test])
+    folds = common.grouped_folds(labels, groups, n_splits=3, seed=0)
+    tested = np.concatenate([test for _, test in folds])
+    assert sorted(tested) == list(range(len(paths)))  # every image tested exactly once
+    train0, test0 = common.grouped_split(labels, groups, test_size=1 / 3, seed=0)
+    assert list(folds[0][1]) == list(test0) and list(folds[0][0]) == list(train0)
     paths9, labels9, hashes = common.load_isic9(tmp_path)
     assert len(paths9) == 18 and len(set(labels9)) == 3 and len(hashes) == 18
