@@ -193,16 +193,9 @@ def grouped_split(y: np.ndarray, groups: np.ndarray, *, test_size: float = 0.2,
                   seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """A stratified split that keeps every group (lesion, identical file) on one side.
 
-    Uses one fold of :class:`~sklearn.model_selection.StratifiedGroupKFold`, so
-    ``test_size`` is rounded to ``1 / n_splits``.
+    Fold 0 of :func:`grouped_folds`, so ``test_size`` is rounded to ``1 / n_splits``.
     """
-    from sklearn.model_selection import StratifiedGroupKFold
-
-    n_splits = max(2, round(1 / test_size))
-    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    train, test = next(cv.split(np.zeros(len(y)), y, groups))
-    assert not set(groups[train]) & set(groups[test])
-    return train, test
+    return grouped_folds(y, groups, n_splits=max(2, round(1 / test_size)), seed=seed)[0]
 
 
 def grouped_folds(y: np.ndarray, groups: np.ndarray, *, n_splits: int = 5,
