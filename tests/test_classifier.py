@@ -37,7 +37,8 @@ def test_is_a_scikit_learn_classifier():
     clf = LesionClassifier()
     assert is_classifier(clf)
     assert set(clf.get_params()) >= {
-        "image_size", "filters", "kernel_size", "dense_units", "dropout", "batch_norm",
+        "image_size", "filters", "kernel_size", "convs_per_block", "dense_units", "dropout",
+        "batch_norm",
         "optimizer", "learning_rate", "batch_size", "epochs", "early_stopping",
         "validation_fraction", "patience", "class_weight", "lr_schedule", "augment",
         "random_state", "verbose",
@@ -347,6 +348,34 @@ def test_invalid_hyperparameters_are_reported(data):
         LesionClassifier(**TINY, optimizer="adamm").fit(X, y)
     with pytest.raises(ValueError, match="augmentation key"):
         LesionClassifier(**TINY, augment={"blur": 1}).fit(X, y)
+    with pytest.raises(ValueError, match=r"convs_per_block.*one positive int per block \(2 block"):
+        LesionClassifier(**TINY, convs_per_block=(1, 2, 2)).fit(X, y)
+    with pytest.raises(ValueError, match="convs_per_block"):
+        LesionClassifier(**TINY, convs_per_block=0).fit(X, y)
+
+
+def test_convs_per_block_int_and_per_block_forms_build_the_same_network():
+    from skinlesion import build_cnn
+
+    a = build_cnn((16, 16, 3), 3, filters=(4, 8), convs_per_block=2, seed=0)
+    b = build_cnn((16, 16, 3), 3, filters=(4, 8), convs_per_block=[2, 2], seed=0)
+    assert [w.shape for w in a.get_weights()] == [w.shape for w in b.get_weights()]
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    single = build_cnn((16, 16, 3), 3, filters=(4, 8), seed=0)
+    assert len(a.get_weights()) > len(single.get_weights())
+
+
+def test_convs_per_block_deepens_each_block(data, tmp_path):
+    X, y = data
+    clf = LesionClassifier(**{**TINY, "epochs": 1}, convs_per_block=(1, 2), random_state=0)
+    clf.fit(X, y)
+    convs = [layer.name for layer in clf.model_.layers if "_conv" in layer.name]
+    assert convs == ["block1_conv", "block2_conv", "block2_conv2"]
+    # the tuple survives save/load, so the loaded model has the same parameters
+    loaded = load_model(clf.save(tmp_path / "deep.skl"))
+    assert loaded.convs_per_block == (1, 2)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
 # ------------------------------------------------------------- persistence

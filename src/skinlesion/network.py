@@ -13,7 +13,13 @@ import numpy as np
 
 from skinlesion._tf import import_tf
 
-__all__ = ["DEFAULT_AUGMENTATION", "DEFAULT_FILTERS", "build_cnn", "resolve_augmentation"]
+__all__ = [
+    "DEFAULT_AUGMENTATION",
+    "DEFAULT_FILTERS",
+    "build_cnn",
+    "resolve_augmentation",
+    "resolve_convs_per_block",
+]
 
 #: Convolution filters of each block of the default network (four blocks; see
 #: ``benchmarks/RESULTS.md`` for why four at 64 px).
@@ -65,12 +71,40 @@ def resolve_augmentation(augment: Augment) -> dict[str, Any]:
     raise ValueError(f"augment must be a bool or a dict, got {augment!r}.")
 
 
+def resolve_convs_per_block(convs_per_block: int | Sequence[int], n_blocks: int) -> tuple[int, ...]:
+    """Turn ``convs_per_block`` into one positive count per block.
+
+    Examples
+    --------
+    >>> from skinlesion.network import resolve_convs_per_block
+    >>> resolve_convs_per_block(2, 3)
+    (2, 2, 2)
+    >>> resolve_convs_per_block((1, 2), 2)
+    (1, 2)
+    """
+
+    def positive_int(value: Any) -> bool:
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+
+    if positive_int(convs_per_block):
+        return (int(convs_per_block),) * n_blocks  # type: ignore[arg-type]
+    if isinstance(convs_per_block, Sequence) and not isinstance(convs_per_block, str):
+        counts = tuple(convs_per_block)
+        if len(counts) == n_blocks and all(positive_int(c) for c in counts):
+            return tuple(int(c) for c in counts)
+    raise ValueError(
+        f"convs_per_block must be a positive int or one positive int per block "
+        f"({n_blocks} block(s), the length of filters), got {convs_per_block!r}."
+    )
+
+
 def build_cnn(
     input_shape: Sequence[int],
     n_classes: int,
     *,
     filters: Sequence[int] = DEFAULT_FILTERS,
     kernel_size: int = 3,
+    convs_per_block: int | Sequence[int] = 1,
     dense_units: Sequence[int] | int = (128,),
     dropout: float = 0.3,
     batch_norm: bool = True,
@@ -81,9 +115,10 @@ def build_cnn(
 
     The network takes ``uint8`` RGB images and rescales them itself. It is:
     optional augmentation layers (active in training only) -> for each entry of
-    ``filters``: convolution, optional batch normalisation, ReLU, 2x2 max
-    pooling -> global average pooling -> dropout -> for each entry of
-    ``dense_units``: dense + ReLU + dropout -> softmax over ``n_classes``.
+    ``filters``: ``convs_per_block`` times (convolution, optional batch
+    normalisation, ReLU), then 2x2 max pooling -> global average pooling ->
+    dropout -> for each entry of ``dense_units``: dense + ReLU + dropout ->
+    softmax over ``n_classes``.
 
     Parameters
     ----------
@@ -95,6 +130,11 @@ def build_cnn(
         Convolution filters of each block; its length is the number of blocks.
     kernel_size : int, default=3
         Side of the square convolution kernels.
+    convs_per_block : int or sequence of int, default=1
+        Convolutions in each block before its pooling (one int for every block,
+        or one per entry of ``filters``). ``2`` gives a VGG-style network with
+        about 3.5x the FLOPs of the default one at 64 px: an extra convolution
+        has as many input channels as output channels.
     dense_units : int or sequence of int, default=(128,)
         Units of the dense layers before the softmax; ``()`` for none.
     dropout : float, default=0.3
@@ -117,6 +157,9 @@ def build_cnn(
     >>> model = build_cnn((32, 32, 3), n_classes=3, filters=(8, 16), seed=0)
     >>> model.output_shape
     (None, 3)
+    >>> deeper = build_cnn((32, 32, 3), n_classes=3, filters=(8, 16), convs_per_block=2)
+    >>> sum("_conv" in layer.name for layer in deeper.layers)
+    4
     """
     import_tf()
     import keras
@@ -126,6 +169,7 @@ def build_cnn(
         raise ValueError(f"n_classes must be at least 2, got {n_classes}.")
     if isinstance(dense_units, (int, np.integer)):
         dense_units = (int(dense_units),)
+    convs = resolve_convs_per_block(convs_per_block, len(filters))
     rng = np.random.RandomState(seed)
 
     def next_seed() -> int | None:
@@ -150,20 +194,22 @@ def build_cnn(
     if spec["contrast"] > 0:
         x = layers.RandomContrast(spec["contrast"], seed=next_seed(), name="aug_contrast")(x)
 
-    for block, n_filters in enumerate(filters, start=1):
-        x = layers.Conv2D(
-            int(n_filters),
-            kernel_size,
-            padding="same",
-            use_bias=not batch_norm,
-            kernel_initializer=he(),
-            name=f"block{block}_conv",
-        )(x)
-        if batch_norm:
-            # momentum 0.9 (not Keras' 0.99): the moving statistics must settle within the
-            # few hundred steps that small dermoscopy data sets give.
-            x = layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn")(x)
-        x = layers.Activation("relu", name=f"block{block}_relu")(x)
+    for block, (n_filters, n_convs) in enumerate(zip(filters, convs, strict=True), start=1):
+        for j in range(1, n_convs + 1):
+            suffix = "" if j == 1 else str(j)  # block1_conv, block1_conv2, ...
+            x = layers.Conv2D(
+                int(n_filters),
+                kernel_size,
+                padding="same",
+                use_bias=not batch_norm,
+                kernel_initializer=he(),
+                name=f"block{block}_conv{suffix}",
+            )(x)
+            if batch_norm:
+                # momentum 0.9 (not Keras' 0.99): the moving statistics must settle within
+                # the few hundred steps that small dermoscopy data sets give.
+                x = layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn{suffix}")(x)
+            x = layers.Activation("relu", name=f"block{block}_relu{suffix}")(x)
         x = layers.MaxPooling2D(2, padding="same", name=f"block{block}_pool")(x)
 
     x = layers.GlobalAveragePooling2D(name="pool")(x)
