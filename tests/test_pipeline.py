@@ -174,6 +174,23 @@ def test_groups_past_a_rebalancer_get_an_error_that_says_how_to_keep_them():
     assert clf.n_epochs_ == 1 and "val_loss" in clf.history_
 
 
+def test_augmented_copies_stay_in_their_source_lesion_for_the_validation_split():
+    from skinlesion import LesionClassifier
+
+    X, y = _colour_data()
+    groups = np.arange(len(y)) // 2  # two images per lesion
+    per_class = 2 * Counter(y).most_common(1)[0][1]
+    augmenter = Augmenter(rotate=10, flip=True, sampling_strategy=per_class, random_state=0)
+    _, y_aug = augmenter.fit_resample(X, y)
+    groups_aug = groups[augmenter.sample_indices_]
+    assert len(groups_aug) == len(y_aug) > len(y)
+    clf = LesionClassifier(image_size=12, validation_fraction=0.25)
+    clf.classes_ = np.unique(y_aug)
+    y_enc = np.searchsorted(clf.classes_, y_aug)
+    train, val = clf._split(y_enc, np.random.RandomState(0), groups_aug)
+    assert len(val) and not set(groups_aug[train]) & set(groups_aug[val])
+
+
 def test_make_pipeline_names_steps_for_grid_search():
     pipe = make_pipeline(Rebalancer(), Augmenter(rotate=10), GaussianNB())
     assert [name for name, _ in pipe.steps] == ["rebalancer", "augmenter", "gaussiannb"]

@@ -274,7 +274,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                     f"{len(y_enc)} images. In a pipeline, a resampling step before the "
                     "classifier (Rebalancer, Augmenter) changes the number of images and "
                     "cannot carry the groups along: leave groups out there, or resample "
-                    "outside the pipeline and pass groups[rebalancer.sample_indices_]."
+                    "outside the pipeline and pass groups[sampler.sample_indices_] (both "
+                    "samplers record which input image each output image comes from)."
                 )
         train_idx, val_idx = self._split(y_enc, rng, groups)
         class_weight = self._class_weights(y_enc[train_idx])
