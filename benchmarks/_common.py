@@ -40,10 +40,17 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 def parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every benchmark shares."""
     p = argparse.ArgumentParser(description=description)
-    p.add_argument("--data-root", type=Path, default=DEFAULT_DATA,
-                   help="folder holding isic9/, ham10000/, isic2017/ (default ../shared/data)")
-    p.add_argument("--smoke", action="store_true",
-                   help="tiny run on synthetic images in the same layout (for the test suite)")
+    p.add_argument(
+        "--data-root",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="folder holding isic9/, ham10000/, isic2017/ (default ../shared/data)",
+    )
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny run on synthetic images in the same layout (for the test suite)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the split and the models")
     return p
 
@@ -69,8 +76,12 @@ def print_header() -> None:
 
     import skinlesion
 
-    versions = [f"python {platform.python_version()}", f"numpy {np.__version__}",
-                f"scikit-learn {sklearn.__version__}", f"skinlesion {skinlesion.__version__}"]
+    versions = [
+        f"python {platform.python_version()}",
+        f"numpy {np.__version__}",
+        f"scikit-learn {sklearn.__version__}",
+        f"skinlesion {skinlesion.__version__}",
+    ]
     try:  # only report TensorFlow/Keras once a script has imported them
         import keras
         import tensorflow as tf
@@ -133,7 +144,8 @@ def peak_rss_mb() -> float:
 # ------------------------------------------------------------------------ data
 def _images_in(folder: Path) -> list[Path]:
     return sorted(
-        p for p in folder.iterdir()
+        p
+        for p in folder.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
     )
 
@@ -180,8 +192,11 @@ def load_ham10000(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             groups.append(row["lesion_id"])
     if not paths:
         sys.exit(f"no HAM10000 images found under {folder / 'images'}")
-    return (np.array(paths, dtype=object), np.array(labels, dtype=object),
-            np.array(groups, dtype=object))
+    return (
+        np.array(paths, dtype=object),
+        np.array(labels, dtype=object),
+        np.array(groups, dtype=object),
+    )
 
 
 def load_isic2017(root: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
@@ -189,8 +204,9 @@ def load_isic2017(root: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
     return class_folders(root / "isic2017" / part)
 
 
-def grouped_split(y: np.ndarray, groups: np.ndarray, *, test_size: float = 0.2,
-                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def grouped_split(
+    y: np.ndarray, groups: np.ndarray, *, test_size: float = 0.2, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """A stratified split that keeps every group (lesion, identical file) on one side.
 
     Fold 0 of :func:`grouped_folds`, so ``test_size`` is rounded to ``1 / n_splits``.
@@ -198,8 +214,9 @@ def grouped_split(y: np.ndarray, groups: np.ndarray, *, test_size: float = 0.2,
     return grouped_folds(y, groups, n_splits=max(2, round(1 / test_size)), seed=seed)[0]
 
 
-def grouped_folds(y: np.ndarray, groups: np.ndarray, *, n_splits: int = 5,
-                  seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def grouped_folds(
+    y: np.ndarray, groups: np.ndarray, *, n_splits: int = 5, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """All folds of a stratified group K-fold: every image is tested exactly once.
 
     Fold 0 is the split :func:`grouped_split` gives for ``test_size=1 / n_splits``.
@@ -213,9 +230,11 @@ def grouped_folds(y: np.ndarray, groups: np.ndarray, *, n_splits: int = 5,
     return folds
 
 
-def print_cv_summary(name: str, results: list[dict],
-                     keys: Sequence[str] = ("accuracy", "balanced_accuracy",
-                                            "macro_roc_auc", "fit_s")) -> dict[str, float]:
+def print_cv_summary(
+    name: str,
+    results: list[dict],
+    keys: Sequence[str] = ("accuracy", "balanced_accuracy", "macro_roc_auc", "fit_s"),
+) -> dict[str, float]:
     """Per-fold values, then mean and standard deviation of each key over the folds."""
     means = {}
     for key in keys:
@@ -224,9 +243,11 @@ def print_cv_summary(name: str, results: list[dict],
             continue
         means[key] = float(values.mean())
         folds = " ".join(f"{v:.4f}" for v in values)
-        figure(f"{name} {len(values)}-fold {key}",
-               f"mean {values.mean():.4f}, sd {values.std(ddof=1) if len(values) > 1 else 0:.4f}, "
-               f"min {values.min():.4f}, max {values.max():.4f} (folds: {folds})")
+        figure(
+            f"{name} {len(values)}-fold {key}",
+            f"mean {values.mean():.4f}, sd {values.std(ddof=1) if len(values) > 1 else 0:.4f}, "
+            f"min {values.min():.4f}, max {values.max():.4f} (folds: {folds})",
+        )
     return means
 
 
@@ -316,9 +337,19 @@ def describe(config: dict) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in config.items()) or "defaults"
 
 
-def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
-                  seed: int, smoke: bool = False, per_epoch: bool = True,
-                  groups: np.ndarray | None = None) -> dict:
+def fit_and_score(
+    name: str,
+    config: dict,
+    X_train,
+    y_train,
+    X_test,
+    y_test,
+    *,
+    seed: int,
+    smoke: bool = False,
+    per_epoch: bool = True,
+    groups: np.ndarray | None = None,
+) -> dict:
     """Fit ``LesionClassifier(**config)``, print its time and test scores, return them.
 
     ``config`` may hold ``"pipeline": true`` to put a ``Rebalancer`` (every class
@@ -346,8 +377,7 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
         config.update(epochs=1, image_size=16, filters=(4, 8))
 
     def make(member_seed: int):
-        clf = LesionClassifier(random_state=member_seed,
-                               **{"verbose": 0 if smoke else 1, **config})
+        clf = LesionClassifier(random_state=member_seed, **{"verbose": 0 if smoke else 1, **config})
         if not use_pipeline:
             return clf
         from skinlesion import Rebalancer, make_pipeline
@@ -359,12 +389,15 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
         from sklearn.ensemble import VotingClassifier
 
         estimator = VotingClassifier(
-            [(f"member{j}", make(seed + j)) for j in range(n_members)], voting="soft")
-    print(f"{name}: LesionClassifier({describe(config)})"
-          f"{', ReduceLROnPlateau' if plateau else ''}"
-          f"{' after Rebalancer()' if use_pipeline else ''}"
-          f"{f', soft vote of {n_members} seeds' if n_members > 1 else ''}",
-          flush=True)
+            [(f"member{j}", make(seed + j)) for j in range(n_members)], voting="soft"
+        )
+    print(
+        f"{name}: LesionClassifier({describe(config)})"
+        f"{', ReduceLROnPlateau' if plateau else ''}"
+        f"{' after Rebalancer()' if use_pipeline else ''}"
+        f"{f', soft vote of {n_members} seeds' if n_members > 1 else ''}",
+        flush=True,
+    )
     if n_members > 1:
         print(f"{name}: the members get no callbacks (no per-epoch test scores)", flush=True)
         plateau, per_epoch = False, False
@@ -414,8 +447,10 @@ def fit_and_score(name: str, config: dict, X_train, y_train, X_test, y_test, *,
     figure(f"{name} predict time", predict_s, "s")
     if n_members > 1:
         for j, member in enumerate(members):
-            print_scores(f"{name} member {j} (seed {seed + j}) test",
-                         scores(y_test, member.predict_proba(X_test), classes))
+            print_scores(
+                f"{name} member {j} (seed {seed + j}) test",
+                scores(y_test, member.predict_proba(X_test), classes),
+            )
     print_scores(f"{name} test", values)
     # the same probabilities with the training class frequencies divided out
     # (power 1), or part of them: decision rules that trade accuracy for balanced

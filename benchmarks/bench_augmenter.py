@@ -159,9 +159,7 @@ def main() -> None:
             "Augmentor in memory",
             lambda: np.stack([np.asarray(transform(Image.fromarray(image))) for image in X]),
         )
-        augmenter = Augmenter(
-            rotate=10, flip=True, zoom=0.2, probability=0.5, random_state=0
-        )
+        augmenter = Augmenter(rotate=10, flip=True, zoom=0.2, probability=0.5, random_state=0)
         best_rate("Augmenter, array", lambda: augmenter.fit_resample(X, y))
         best_rate("Augmenter, paths", lambda: augmenter.fit_resample(paths, y))
 

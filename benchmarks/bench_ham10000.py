@@ -28,13 +28,22 @@ TIME_LIMIT_S = 30 * 60
 
 def main() -> None:
     p = common.parser(__doc__.splitlines()[0])
-    p.add_argument("--config", action="append",
-                   help="JSON dict of LesionClassifier parameters (repeatable)")
-    p.add_argument("--paths", action="store_true",
-                   help="fit from file paths (streaming) instead of an in-memory array")
-    p.add_argument("--cv", type=int, default=0, metavar="K",
-                   help="stratified group K-fold by lesion id: train and test every fold "
-                        "(fold 0 is the default single split) and print mean and sd")
+    p.add_argument(
+        "--config", action="append", help="JSON dict of LesionClassifier parameters (repeatable)"
+    )
+    p.add_argument(
+        "--paths",
+        action="store_true",
+        help="fit from file paths (streaming) instead of an in-memory array",
+    )
+    p.add_argument(
+        "--cv",
+        type=int,
+        default=0,
+        metavar="K",
+        help="stratified group K-fold by lesion id: train and test every fold "
+        "(fold 0 is the default single split) and print mean and sd",
+    )
     args = p.parse_args()
     import keras  # noqa: F401
 
@@ -51,23 +60,35 @@ def main() -> None:
         images = None if args.paths else read_images(paths, size=size)
         results = []
         for k, (train, test) in enumerate(folds):
-            print(f"fold {k} of {len(folds)}, split by lesion_id: {len(train)} training / "
-                  f"{len(test)} test images ({len(set(groups[train]))} / "
-                  f"{len(set(groups[test]))} lesions); seed {args.seed}")
+            print(
+                f"fold {k} of {len(folds)}, split by lesion_id: {len(train)} training / "
+                f"{len(test)} test images ({len(set(groups[train]))} / "
+                f"{len(set(groups[test]))} lesions); seed {args.seed}"
+            )
             print(f"test classes: {common.class_counts(labels[test])}", flush=True)
             X = paths if images is None else images
             name = f"config{i}" if len(folds) == 1 else f"config{i} fold{k}"
-            res = common.fit_and_score(name, config, X[train], labels[train], X[test],
-                                       labels[test], seed=args.seed, smoke=args.smoke,
-                                       groups=groups[train])
+            res = common.fit_and_score(
+                name,
+                config,
+                X[train],
+                labels[train],
+                X[test],
+                labels[test],
+                seed=args.seed,
+                smoke=args.smoke,
+                groups=groups[train],
+            )
             results.append(res)
         name = f"config{i}"
         if len(folds) > 1:
             res = common.print_cv_summary(name, results)
         met = [k for k, v in TARGETS.items() if res.get(k, 0) >= v]
         met += ["time"] if res["fit_s"] < TIME_LIMIT_S else []
-        common.figure(f"{name} targets met{' (fold means)' if len(folds) > 1 else ''}",
-                      f"{len(met)} of {len(TARGETS) + 1} ({', '.join(met)})")
+        common.figure(
+            f"{name} targets met{' (fold means)' if len(folds) > 1 else ''}",
+            f"{len(met)} of {len(TARGETS) + 1} ({', '.join(met)})",
+        )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,9 @@ except ImportError:  # run as a script
 TARGETS = {"melanoma": 0.85, "seborrheic_keratosis": 0.90}
 
 
-def bootstrap_auc(y: np.ndarray, score: np.ndarray, seed: int, n: int = 1000) -> tuple[
-        float, float]:
+def bootstrap_auc(
+    y: np.ndarray, score: np.ndarray, seed: int, n: int = 1000
+) -> tuple[float, float]:
     """95 % percentile interval of the ROC AUC over bootstrap resamples."""
     from sklearn.metrics import roc_auc_score
 
@@ -40,8 +41,9 @@ def bootstrap_auc(y: np.ndarray, score: np.ndarray, seed: int, n: int = 1000) ->
 
 def main() -> None:
     p = common.parser(__doc__.splitlines()[0])
-    p.add_argument("--config", action="append",
-                   help="JSON dict of LesionClassifier parameters (repeatable)")
+    p.add_argument(
+        "--config", action="append", help="JSON dict of LesionClassifier parameters (repeatable)"
+    )
     args = p.parse_args()
     import keras  # noqa: F401
     from sklearn.metrics import roc_auc_score
@@ -58,8 +60,9 @@ def main() -> None:
         X_train = read_images(train_paths, size=size)
         X_val = read_images(val_paths, size=size)
         name = f"config{i}"
-        res = common.fit_and_score(name, config, X_train, y_train, X_val, y_val,
-                                   seed=args.seed, smoke=args.smoke)
+        res = common.fit_and_score(
+            name, config, X_train, y_train, X_val, y_val, seed=args.seed, smoke=args.smoke
+        )
         classes = list(res["classes"])
         for cls, target in TARGETS.items():
             positive = (y_val == cls).astype(int)
@@ -67,8 +70,10 @@ def main() -> None:
             auc = roc_auc_score(positive, score)
             low, high = bootstrap_auc(positive, score, args.seed, n=50 if args.smoke else 1000)
             common.figure(f"{name} {cls}-vs-rest ROC AUC", float(auc))
-            common.figure(f"{name} {cls}-vs-rest ROC AUC 95% interval",
-                          f"{low:.3f} - {high:.3f} (target {target})")
+            common.figure(
+                f"{name} {cls}-vs-rest ROC AUC 95% interval",
+                f"{low:.3f} - {high:.3f} (target {target})",
+            )
 
 
 if __name__ == "__main__":

@@ -25,10 +25,13 @@ except ImportError:  # run as a script
 
 def main() -> None:
     p = common.parser(__doc__.splitlines()[0])
-    p.add_argument("--config", action="append",
-                   help="JSON dict of LesionClassifier parameters (repeatable); "
-                        '"pipeline": true adds make_pipeline\'s samplers, "tta": n '
-                        "averages n flipped views; default: the library defaults")
+    p.add_argument(
+        "--config",
+        action="append",
+        help="JSON dict of LesionClassifier parameters (repeatable); "
+        '"pipeline": true adds make_pipeline\'s samplers, "tta": n '
+        "averages n flipped views; default: the library defaults",
+    )
     p.add_argument("--no-replica", action="store_true", help="skip the replica")
     p.add_argument("--replica-epochs", type=int, default=20)
     args = p.parse_args()
@@ -39,21 +42,34 @@ def main() -> None:
     root = common.setup(args)
     paths, labels, groups = common.load_isic9(root)
     train, test = common.grouped_split(labels, groups, test_size=0.2, seed=args.seed)
-    print(f"split: {len(train)} training / {len(test)} test images, stratified, grouped by "
-          f"file content; seed {args.seed}")
+    print(
+        f"split: {len(train)} training / {len(test)} test images, stratified, grouped by "
+        f"file content; seed {args.seed}"
+    )
     print(f"test classes: {common.class_counts(labels[test])}")
 
     replica = None
     if not args.no_replica:
         size, epochs, per_class = (24, 1, 10) if args.smoke else (180, args.replica_epochs, 500)
-        out = run_replica(read_images(paths[train], size=size), labels[train],
-                          read_images(paths[test], size=size), image_size=size,
-                          epochs=epochs, per_class=per_class, seed=args.seed,
-                          verbose=0 if args.smoke else 2, y_test=labels[test])
-        replica = {"train_s": out["augment_s"] + out["fit_s"],
-                   **common.scores(labels[test], out["proba"], out["classes"])}
-        print(f"replica: {size} px, {epochs} epochs, {out['n_train']} training images "
-              f"(originals + {per_class}/class Augmentor copies of training images only)")
+        out = run_replica(
+            read_images(paths[train], size=size),
+            labels[train],
+            read_images(paths[test], size=size),
+            image_size=size,
+            epochs=epochs,
+            per_class=per_class,
+            seed=args.seed,
+            verbose=0 if args.smoke else 2,
+            y_test=labels[test],
+        )
+        replica = {
+            "train_s": out["augment_s"] + out["fit_s"],
+            **common.scores(labels[test], out["proba"], out["classes"]),
+        }
+        print(
+            f"replica: {size} px, {epochs} epochs, {out['n_train']} training images "
+            f"(originals + {per_class}/class Augmentor copies of training images only)"
+        )
         common.figure("replica train time (augment + fit)", replica["train_s"], "s")
         common.print_scores("replica test", {k: v for k, v in replica.items() if k != "train_s"})
 
@@ -62,13 +78,24 @@ def main() -> None:
         X_train = read_images(paths[train], size=size)
         X_test = read_images(paths[test], size=size)
         name = f"config{i}"
-        res = common.fit_and_score(name, config, X_train, labels[train], X_test, labels[test],
-                                   seed=args.seed, smoke=args.smoke)
+        res = common.fit_and_score(
+            name,
+            config,
+            X_train,
+            labels[train],
+            X_test,
+            labels[test],
+            seed=args.seed,
+            smoke=args.smoke,
+        )
         if replica is not None:
-            common.figure(f"{name} balanced accuracy minus replica's",
-                          res["balanced_accuracy"] - replica["balanced_accuracy"])
-            common.figure(f"{name} fit time / replica train time",
-                          res["fit_s"] / replica["train_s"])
+            common.figure(
+                f"{name} balanced accuracy minus replica's",
+                res["balanced_accuracy"] - replica["balanced_accuracy"],
+            )
+            common.figure(
+                f"{name} fit time / replica train time", res["fit_s"] / replica["train_s"]
+            )
 
 
 if __name__ == "__main__":

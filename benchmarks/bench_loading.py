@@ -47,8 +47,12 @@ def keras_load(folder: Path, size: int) -> np.ndarray:
 
 def main() -> None:
     p = common.parser(__doc__.splitlines()[0])
-    p.add_argument("--folder", type=Path, default=None,
-                   help="class-per-folder tree to load (default <data-root>/isic9/Train)")
+    p.add_argument(
+        "--folder",
+        type=Path,
+        default=None,
+        help="class-per-folder tree to load (default <data-root>/isic9/Train)",
+    )
     p.add_argument("--size", type=int, default=64, help="image side after resizing")
     p.add_argument("--repeats", type=int, default=2, help="best of this many runs")
     args = p.parse_args()
@@ -71,9 +75,9 @@ def main() -> None:
             runs = {
                 "keras image_dataset_from_directory": lambda: keras_load(folder, args.size),
                 "load_image_folder": lambda: load_image_folder(folder, args.size).images,
-                "load_image_folder n_jobs=1": lambda: load_image_folder(
-                    folder, args.size, n_jobs=1
-                ).images,
+                "load_image_folder n_jobs=1": lambda: (
+                    load_image_folder(folder, args.size, n_jobs=1).images
+                ),
             }
             for name, run in runs.items():
                 start = time.perf_counter()
@@ -82,8 +86,10 @@ def main() -> None:
                 assert len(out) == n
                 best[name] = min(best.get(name, np.inf), elapsed)
             shutil.rmtree(cache_dir, ignore_errors=True)
-            for name in ("load_image_folder cache, first load",
-                         "load_image_folder cache, second load"):
+            for name in (
+                "load_image_folder cache, first load",
+                "load_image_folder cache, second load",
+            ):
                 start = time.perf_counter()
                 out = load_image_folder(folder, args.size, cache=cache_dir).images
                 elapsed = time.perf_counter() - start
@@ -100,8 +106,7 @@ def main() -> None:
             common.figure(f"speed ratio vs keras, {name}", base / seconds, "x")
     common.figure(
         "second load time / first load time (cache)",
-        best["load_image_folder cache, second load"]
-        / best["load_image_folder cache, first load"],
+        best["load_image_folder cache, second load"] / best["load_image_folder cache, first load"],
     )
 
 

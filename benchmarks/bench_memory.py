@@ -50,10 +50,16 @@ def main() -> None:
     reps = int(np.ceil(args.n_images / len(paths)))
     paths = np.tile(paths, reps)[: args.n_images]
     labels = np.tile(labels, reps)[: args.n_images]
-    print(f"work: {len(paths)} paths ({len(set(paths))} distinct HAM10000 files), "
-          f"{args.image_size} px, {args.epochs} epoch(s), default network, augmentation on")
-    clf = LesionClassifier(image_size=args.image_size, epochs=args.epochs, random_state=args.seed,
-                           **({"filters": (4, 8)} if args.smoke else {}))
+    print(
+        f"work: {len(paths)} paths ({len(set(paths))} distinct HAM10000 files), "
+        f"{args.image_size} px, {args.epochs} epoch(s), default network, augmentation on"
+    )
+    clf = LesionClassifier(
+        image_size=args.image_size,
+        epochs=args.epochs,
+        random_state=args.seed,
+        **({"filters": (4, 8)} if args.smoke else {}),
+    )
     common.figure("RSS before fit", current_rss_mb(), "MB")
     common.figure("peak RSS before fit", common.peak_rss_mb(), "MB")
     with common.timed("fit"):

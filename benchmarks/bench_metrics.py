@@ -74,19 +74,26 @@ def main() -> None:
     from skinlesion.metrics.intervals import bootstrap_indices
 
     y, proba, classes = predictions(args.n_samples, args.n_classes, args.seed)
-    print(f"predictions: {args.n_samples} images, {args.n_classes} classes, "
-          f"{args.n_bootstraps} resamples")
+    print(
+        f"predictions: {args.n_samples} images, {args.n_classes} classes, "
+        f"{args.n_bootstraps} resamples"
+    )
     clinical_report(y[:50], proba[:50], classes=classes, n_bootstraps=2)  # warm up
 
     start = time.perf_counter()
-    clinical_report(y, proba, classes=classes, positive=classes[0],
-                    n_bootstraps=args.n_bootstraps, random_state=args.seed)
+    clinical_report(
+        y,
+        proba,
+        classes=classes,
+        positive=classes[0],
+        n_bootstraps=args.n_bootstraps,
+        random_state=args.seed,
+    )
     ours = time.perf_counter() - start
 
     start = time.perf_counter()
     codes = np.searchsorted(classes, y)
-    for idx in bootstrap_indices(y.size, args.n_bootstraps, strata=codes,
-                                 random_state=args.seed):
+    for idx in bootstrap_indices(y.size, args.n_bootstraps, strata=codes, random_state=args.seed):
         sklearn_resample_figures(y[idx], proba[idx], classes)
     baseline = time.perf_counter() - start
 

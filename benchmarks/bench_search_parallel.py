@@ -76,8 +76,11 @@ def main() -> None:
     p.add_argument("--n-images", type=int, default=300)
     p.add_argument("--image-size", type=int, default=32)
     p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--uncapped-first", action="store_true",
-                   help="run the uncapped search before the capped one (checks order effects)")
+    p.add_argument(
+        "--uncapped-first",
+        action="store_true",
+        help="run the uncapped search before the capped one (checks order effects)",
+    )
     p.add_argument("--smoke", action="store_true", help="tiny run for the test suite")
     args = p.parse_args()
     if args.smoke:
@@ -92,8 +95,11 @@ def main() -> None:
     from skinlesion.datasets import make_lesions
 
     X, y = make_lesions(
-        n_samples=args.n_images, n_classes=3, image_size=args.image_size,
-        weights=[0.5, 0.3, 0.2], random_state=0,
+        n_samples=args.n_images,
+        n_classes=3,
+        image_size=args.image_size,
+        weights=[0.5, 0.3, 0.2],
+        random_state=0,
     )
     labels, counts = np.unique(y, return_counts=True)
     classes = {str(c): int(k) for c, k in zip(labels, counts, strict=True)}
@@ -102,8 +108,13 @@ def main() -> None:
         Rebalancer(random_state=0),
         Augmenter(rotate=10, flip=True, zoom=0.2, random_state=0),
         LesionClassifier(
-            image_size=args.image_size, filters=(16, 32), dense_units=(32,),
-            epochs=args.epochs, early_stopping=False, augment=False, random_state=0,
+            image_size=args.image_size,
+            filters=(16, 32),
+            dense_units=(32,),
+            epochs=args.epochs,
+            early_stopping=False,
+            augment=False,
+            random_state=0,
         ),
     )
     grid = {
@@ -114,13 +125,17 @@ def main() -> None:
         del grid["rebalancer__sampling_strategy"]
     cv = StratifiedKFold(2, shuffle=True, random_state=0)
     n_fits = 2 ** len(grid) * cv.get_n_splits()
-    print(f"search: {n_fits} fits ({len(grid)} parameter(s) x 2 values, "
-          f"{cv.get_n_splits()} folds)")
+    print(f"search: {n_fits} fits ({len(grid)} parameter(s) x 2 values, {cv.get_n_splits()} folds)")
 
     def search(n_jobs: int) -> tuple[float, np.ndarray]:
         start = time.perf_counter()
         result = GridSearchCV(
-            pipe, grid, scoring="balanced_accuracy", cv=cv, n_jobs=n_jobs, refit=False,
+            pipe,
+            grid,
+            scoring="balanced_accuracy",
+            cv=cv,
+            n_jobs=n_jobs,
+            refit=False,
             error_score="raise",
         ).fit(X, y)
         return time.perf_counter() - start, result.cv_results_["mean_test_score"]
@@ -139,8 +154,10 @@ def main() -> None:
     def uncapped() -> tuple[float, np.ndarray]:
         with joblib.parallel_config(backend="loky", inner_max_num_threads=os.cpu_count()):
             caps = joblib.Parallel(n_jobs=2)(joblib.delayed(worker_threads)() for _ in range(2))
-            figure("n_jobs=2 uncapped workers' OMP_NUM_THREADS, TensorFlow intra-op threads",
-                   str(caps[0]))
+            figure(
+                "n_jobs=2 uncapped workers' OMP_NUM_THREADS, TensorFlow intra-op threads",
+                str(caps[0]),
+            )
             seconds, scores = search(2)
         figure("n_jobs=2 uncapped time", seconds, "s")
         return seconds, scores
@@ -154,10 +171,14 @@ def main() -> None:
 
     figure("speed-up n_jobs=2 over n_jobs=1", serial_s / parallel_s, "x")
     figure("speed-up n_jobs=2 uncapped over n_jobs=1", serial_s / uncapped_s, "x")
-    figure("max score difference n_jobs=2 vs n_jobs=1",
-           float(np.max(np.abs(parallel_scores - serial_scores))))
-    figure("max score difference uncapped vs n_jobs=1",
-           float(np.max(np.abs(uncapped_scores - serial_scores))))
+    figure(
+        "max score difference n_jobs=2 vs n_jobs=1",
+        float(np.max(np.abs(parallel_scores - serial_scores))),
+    )
+    figure(
+        "max score difference uncapped vs n_jobs=1",
+        float(np.max(np.abs(uncapped_scores - serial_scores))),
+    )
 
 
 if __name__ == "__main__":

@@ -118,10 +118,14 @@ def plain_fit(X, y_enc, n_classes, params, *, epochs, batch_size, seed):
     timer = epoch_timer()
     start = time.perf_counter()
     model = build_cnn(X.shape[1:], n_classes, seed=seed, **params)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(X, y_enc, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0,
-              callbacks=[timer])
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    model.fit(
+        X, y_enc, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0, callbacks=[timer]
+    )
     return time.perf_counter() - start, timer.seconds
 
 
@@ -129,9 +133,15 @@ def ours_fit(X, y, params, *, epochs, batch_size, seed, size):
     """(total s, epoch s, fitted classifier) of ``LesionClassifier.fit``."""
     from skinlesion import LesionClassifier
 
-    clf = LesionClassifier(image_size=size, epochs=epochs, batch_size=batch_size,
-                           validation_fraction=0.0, early_stopping=False, random_state=seed,
-                           **params)
+    clf = LesionClassifier(
+        image_size=size,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_fraction=0.0,
+        early_stopping=False,
+        random_state=seed,
+        **params,
+    )
     timer = epoch_timer()
     start = time.perf_counter()
     clf.fit(X, y, callbacks=[timer])
@@ -142,8 +152,12 @@ def main() -> None:
     p = common.parser(__doc__.splitlines()[0])
     p.add_argument("--n-images", type=int, default=1024)
     p.add_argument("--image-size", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=3,
-                   help="epochs per fit, at least 2 (the first carries the tracing)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=3,
+        help="epochs per fit, at least 2 (the first carries the tracing)",
+    )
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
     import keras  # noqa: F401
@@ -165,36 +179,55 @@ def main() -> None:
     y_enc = np.searchsorted(classes, labels).astype(np.int32)
     base = {"augment": False}
     aug = {"augment": True}
-    print(f"work: {n} isic9 images at {size} px, {args.epochs} epochs, batch {bs}, "
-          f"default network; best of {args.repeats} alternating runs")
+    print(
+        f"work: {n} isic9 images at {size} px, {args.epochs} epochs, batch {bs}, "
+        f"default network; best of {args.repeats} alternating runs"
+    )
 
     runs: dict[str, list[tuple[float, list[float]]]] = {
-        k: [] for k in ("plain", "ours", "plain_aug", "paths_aug")}
+        k: [] for k in ("plain", "ours", "plain_aug", "paths_aug")
+    }
     clf = None
     for _ in range(args.repeats):
-        runs["plain"].append(plain_fit(X, y_enc, len(classes), base, epochs=args.epochs,
-                                       batch_size=bs, seed=args.seed))
-        *run, clf = ours_fit(X, labels, base, epochs=args.epochs, batch_size=bs,
-                             seed=args.seed, size=size)
+        runs["plain"].append(
+            plain_fit(
+                X, y_enc, len(classes), base, epochs=args.epochs, batch_size=bs, seed=args.seed
+            )
+        )
+        *run, clf = ours_fit(
+            X, labels, base, epochs=args.epochs, batch_size=bs, seed=args.seed, size=size
+        )
         runs["ours"].append(tuple(run))
-        runs["plain_aug"].append(plain_fit(X, y_enc, len(classes), aug, epochs=args.epochs,
-                                           batch_size=bs, seed=args.seed))
-        runs["paths_aug"].append(tuple(ours_fit(paths, labels, aug, epochs=args.epochs,
-                                                batch_size=bs, seed=args.seed, size=size)[:2]))
+        runs["plain_aug"].append(
+            plain_fit(
+                X, y_enc, len(classes), aug, epochs=args.epochs, batch_size=bs, seed=args.seed
+            )
+        )
+        runs["paths_aug"].append(
+            tuple(
+                ours_fit(
+                    paths, labels, aug, epochs=args.epochs, batch_size=bs, seed=args.seed, size=size
+                )[:2]
+            )
+        )
     # end to end: the fastest whole call; steady state: the fastest epoch after the first
     total = {k: n * args.epochs / min(t for t, _ in v) for k, v in runs.items()}
     steady = {k: n / min(min(e[1:]) for _, e in v) for k, v in runs.items()}
-    labels_of = {"plain": "plain keras fit (array)", "ours": "LesionClassifier.fit (array)",
-                 "plain_aug": "plain keras fit (array, augmentation layers)",
-                 "paths_aug": "LesionClassifier.fit (paths, augmentation)"}
+    labels_of = {
+        "plain": "plain keras fit (array)",
+        "ours": "LesionClassifier.fit (array)",
+        "plain_aug": "plain keras fit (array, augmentation layers)",
+        "paths_aug": "LesionClassifier.fit (paths, augmentation)",
+    }
     for key, label in labels_of.items():
         common.figure(f"{label}, end to end", total[key], "images/s")
         common.figure(f"{label}, steady state", steady[key], "images/s")
     for rates, how in ((total, "end to end"), (steady, "steady state")):
-        common.figure(f"fit ratio, array, {how} (target >= 0.95)",
-                      rates["ours"] / rates["plain"])
-        common.figure(f"fit ratio, paths + augmentation, {how} (target >= 0.9)",
-                      rates["paths_aug"] / rates["plain_aug"])
+        common.figure(f"fit ratio, array, {how} (target >= 0.95)", rates["ours"] / rates["plain"])
+        common.figure(
+            f"fit ratio, paths + augmentation, {how} (target >= 0.9)",
+            rates["paths_aug"] / rates["plain_aug"],
+        )
     ips = steady
 
     model = clf.model_

@@ -31,8 +31,9 @@ except ImportError:  # run as a script: benchmarks/ is on sys.path
     import _common as common  # type: ignore[no-redef]
 
 
-def augmentor_sample(X: np.ndarray, y: np.ndarray, per_class: int, seed: int) -> tuple[
-        np.ndarray, np.ndarray]:
+def augmentor_sample(
+    X: np.ndarray, y: np.ndarray, per_class: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The notebooks' Augmentor step: per class, ``rotate(0.7, 10, 10)`` then ``sample``.
 
     Only the images given (the training split) are sampled from. Returns the
@@ -46,8 +47,7 @@ def augmentor_sample(X: np.ndarray, y: np.ndarray, per_class: int, seed: int) ->
     new_X, new_y = [], []
     for label in np.unique(y):
         members = X[y == label]
-        pipeline = Augmentor.DataPipeline([[image] for image in members],
-                                          [label] * len(members))
+        pipeline = Augmentor.DataPipeline([[image] for image in members], [label] * len(members))
         pipeline.rotate(probability=0.7, max_left_rotation=10, max_right_rotation=10)
         images, labels = pipeline.sample(per_class)
         new_X.extend(np.asarray(im[0], dtype=np.uint8) for im in images)
@@ -61,26 +61,38 @@ def build_replica(image_size: int, n_classes: int, seed: int) -> Any:
     from keras import layers
 
     keras.utils.set_random_seed(seed)
-    return keras.Sequential([
-        keras.Input((image_size, image_size, 3)),
-        layers.Rescaling(1.0 / 255),
-        layers.Conv2D(16, 3, padding="same", activation="relu"),
-        layers.MaxPooling2D(),
-        layers.Conv2D(32, 3, padding="same", activation="relu"),
-        layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, padding="same", activation="relu"),
-        layers.MaxPooling2D(),
-        layers.Dropout(0.2),
-        layers.Flatten(),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(n_classes),
-    ], name="notebook_replica")
+    return keras.Sequential(
+        [
+            keras.Input((image_size, image_size, 3)),
+            layers.Rescaling(1.0 / 255),
+            layers.Conv2D(16, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Dropout(0.2),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(n_classes),
+        ],
+        name="notebook_replica",
+    )
 
 
-def run_replica(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
-                *, image_size: int = 180, epochs: int = 20, per_class: int = 500,
-                batch_size: int = 32, seed: int = 0, verbose: int = 0,
-                y_test: np.ndarray | None = None) -> dict[str, Any]:
+def run_replica(
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_test: np.ndarray,
+    *,
+    image_size: int = 180,
+    epochs: int = 20,
+    per_class: int = 500,
+    batch_size: int = 32,
+    seed: int = 0,
+    verbose: int = 0,
+    y_test: np.ndarray | None = None,
+) -> dict[str, Any]:
     """Augment the training split, train the replica, return test probabilities.
 
     ``X_train``/``X_test`` are uint8 arrays already at ``image_size``.
@@ -97,25 +109,38 @@ def run_replica(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray,
     y_enc = np.searchsorted(classes, y_all).astype(np.int32)
 
     model = build_replica(image_size, len(classes), seed)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    data = (tf.data.Dataset.from_tensor_slices((X_all, y_enc))
-            .shuffle(len(X_all), seed=seed).batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    data = (
+        tf.data.Dataset.from_tensor_slices((X_all, y_enc))
+        .shuffle(len(X_all), seed=seed)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
     callbacks = []
     if y_test is not None:  # report held-out scores per epoch (nothing is selected on them)
-        callbacks.append(common.test_score_callback("replica", X_test, y_test, classes,
-                                                    logits=True))
+        callbacks.append(
+            common.test_score_callback("replica", X_test, y_test, classes, logits=True)
+        )
     start = time.perf_counter()
-    history = model.fit(data, epochs=epochs, verbose=verbose, shuffle=False,
-                        callbacks=callbacks)
+    history = model.fit(data, epochs=epochs, verbose=verbose, shuffle=False, callbacks=callbacks)
     fit_s = time.perf_counter() - start
     if callbacks:
         fit_s -= callbacks[0].own
     logits = model.predict(X_test, batch_size=batch_size, verbose=0)
     proba = tf.nn.softmax(logits).numpy().astype(np.float64)
-    return {"proba": proba, "classes": classes, "augment_s": augment_s, "fit_s": fit_s,
-            "n_train": len(X_all), "history": history.history, "model": model}
+    return {
+        "proba": proba,
+        "classes": classes,
+        "augment_s": augment_s,
+        "fit_s": fit_s,
+        "n_train": len(X_all),
+        "history": history.history,
+        "model": model,
+    }
 
 
 def main() -> None:
@@ -133,15 +158,27 @@ def main() -> None:
         args.epochs, args.image_size, args.per_class = 1, 24, 10
     paths, labels, groups = common.load_isic9(root)
     train, test = common.grouped_split(labels, groups, test_size=0.2, seed=args.seed)
-    print(f"split: {len(train)} training / {len(test)} test images, grouped by file content "
-          f"(identical files never straddle it), stratified; seed {args.seed}")
+    print(
+        f"split: {len(train)} training / {len(test)} test images, grouped by file content "
+        f"(identical files never straddle it), stratified; seed {args.seed}"
+    )
     X_train = read_images(paths[train], size=args.image_size)
     X_test = read_images(paths[test], size=args.image_size)
-    out = run_replica(X_train, labels[train], X_test, image_size=args.image_size,
-                      epochs=args.epochs, per_class=args.per_class, seed=args.seed, verbose=2,
-                      y_test=labels[test])
-    print(f"replica: {args.image_size} px, {args.epochs} epochs, {out['n_train']} training "
-          f"images ({len(train)} originals + {args.per_class}/class Augmentor copies)")
+    out = run_replica(
+        X_train,
+        labels[train],
+        X_test,
+        image_size=args.image_size,
+        epochs=args.epochs,
+        per_class=args.per_class,
+        seed=args.seed,
+        verbose=2,
+        y_test=labels[test],
+    )
+    print(
+        f"replica: {args.image_size} px, {args.epochs} epochs, {out['n_train']} training "
+        f"images ({len(train)} originals + {args.per_class}/class Augmentor copies)"
+    )
     common.figure("replica augment time", out["augment_s"], "s")
     common.figure("replica fit time", out["fit_s"], "s")
     common.print_scores("replica test", common.scores(labels[test], out["proba"], out["classes"]))

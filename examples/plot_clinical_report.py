@@ -41,17 +41,20 @@ from skinlesion.metrics import (
 )
 
 X, y = make_lesions(n_samples=480, n_classes=2, image_size=32, random_state=0)
-X_train, X_test, y_train, y_test = train_test_split(
-    X, y, test_size=0.4, stratify=y, random_state=0
-)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.4, stratify=y, random_state=0)
 X_train, X_val, y_train, y_val = train_test_split(
     X_train, y_train, test_size=0.25, stratify=y_train, random_state=0
 )
 SampleImagesDisplay.from_images(X_train, y_train, n_per_class=6, random_state=0)
 
 clf = LesionClassifier(
-    image_size=32, filters=(16, 32), dense_units=(32,), epochs=15, early_stopping=False,
-    augment=False, random_state=0,
+    image_size=32,
+    filters=(16, 32),
+    dense_units=(32,),
+    epochs=15,
+    early_stopping=False,
+    augment=False,
+    random_state=0,
 )
 clf.fit(X_train, y_train)
 TrainingHistoryDisplay.from_estimator(clf)
@@ -63,7 +66,10 @@ TrainingHistoryDisplay.from_estimator(clf)
 # melanoma probability that reaches 90 % sensitivity on the validation images
 # (never on the test set, whose figures it would flatter).
 threshold = select_operating_point(
-    y_val, clf.predict_proba(X_val), positive="melanoma", target_sensitivity=0.9,
+    y_val,
+    clf.predict_proba(X_val),
+    positive="melanoma",
+    target_sensitivity=0.9,
     classes=clf.classes_,
 )
 print(f"threshold for 90 % sensitivity on the validation set: {threshold:.3f}")
@@ -74,8 +80,13 @@ print(f"threshold for 90 % sensitivity on the validation set: {threshold:.3f}")
 # Every figure comes with a 95 % confidence interval: Wilson for proportions,
 # a stratified bootstrap for the rest.
 report = clinical_report.from_estimator(
-    clf, X_test, y_test, positive="melanoma", threshold=threshold,
-    n_bootstraps=300, random_state=0,
+    clf,
+    X_test,
+    y_test,
+    positive="melanoma",
+    threshold=threshold,
+    n_bootstraps=300,
+    random_state=0,
 )
 print(report)
 
@@ -83,8 +94,10 @@ print(report)
 # The same figures for code, and as a file to share
 # -------------------------------------------------
 mel = report.positive
-print(f"sensitivity {mel['sensitivity']}, number needed to biopsy "
-      f"{mel['number_needed_to_biopsy']:.2f}")
+print(
+    f"sensitivity {mel['sensitivity']}, number needed to biopsy "
+    f"{mel['number_needed_to_biopsy']:.2f}"
+)
 out = Path(tempfile.mkdtemp()) / "clinical_report.html"
 report.to_html(out)
 print(f"wrote {out} ({out.stat().st_size // 1024} KiB, plots embedded)")

@@ -82,12 +82,13 @@ fig.tight_layout()
 pipe = make_pipeline(
     Rebalancer(random_state=0),
     Augmenter(rotate=10, flip=True, zoom=0.2, random_state=0),
-    LesionClassifier(
-        image_size=32, filters=(8, 16), dense_units=(32,), epochs=4, random_state=0
-    ),
+    LesionClassifier(image_size=32, filters=(8, 16), dense_units=(32,), epochs=4, random_state=0),
 )
 scores = cross_validate(
-    pipe, X, y, cv=StratifiedKFold(3, shuffle=True, random_state=0),
+    pipe,
+    X,
+    y,
+    cv=StratifiedKFold(3, shuffle=True, random_state=0),
     scoring="balanced_accuracy",
 )
 print("balanced accuracy per fold:", np.round(scores["test_score"], 2))

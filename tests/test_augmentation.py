@@ -164,7 +164,9 @@ def test_flips_are_the_mirror_images(flip, expected):
 def test_probability_zero_disables_an_operation_and_dict_sets_it_per_operation():
     X, y = _data(COUNTS)
     X_res, _ = Augmenter(
-        flip="horizontal", brightness=0.5, probability={"brightness": 0.0, "flip": 1.0},
+        flip="horizontal",
+        brightness=0.5,
+        probability={"brightness": 0.0, "flip": 1.0},
         random_state=0,
     ).fit_resample(X, y)
     np.testing.assert_array_equal(X_res, X[:, :, ::-1])
@@ -173,9 +175,7 @@ def test_probability_zero_disables_an_operation_and_dict_sets_it_per_operation()
 def test_float_grayscale_and_rgba_inputs_keep_dtype_and_channels():
     X, y = _data(COUNTS)
     X_float = (X / 255.0).astype(np.float32)
-    out, _ = Augmenter(rotate=10, sampling_strategy="auto", random_state=0).fit_resample(
-        X_float, y
-    )
+    out, _ = Augmenter(rotate=10, sampling_strategy="auto", random_state=0).fit_resample(X_float, y)
     assert out.dtype == np.float32
     assert out.min() >= 0.0 and out.max() <= 1.0
     np.testing.assert_array_equal(out[: len(X)], X_float)
@@ -256,9 +256,7 @@ def test_clone_and_pickle():
     augmenter = Augmenter(**RECIPE, probability={"rotate": 0.9}, random_state=0)
     assert clone(augmenter).get_params() == augmenter.get_params()
     restored = pickle.loads(pickle.dumps(augmenter))
-    np.testing.assert_array_equal(
-        restored.fit_resample(X, y)[0], augmenter.fit_resample(X, y)[0]
-    )
+    np.testing.assert_array_equal(restored.fit_resample(X, y)[0], augmenter.fit_resample(X, y)[0])
 
 
 def test_operation_names_are_the_parameters():

@@ -19,17 +19,26 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {
     "replica_notebook.py": ["replica test balanced_accuracy:"],
     "bench_isic9.py": ["replica train time", "config0 balanced accuracy minus replica's:"],
-    "bench_ham10000.py": ["config0 test macro_roc_auc:", "config0 targets met:",
-                          "config0 test, decision divided by prior^1.0 balanced_accuracy:"],
-    "bench_isic2017.py": ["config0 melanoma-vs-rest ROC AUC:",
-                          "config0 seborrheic_keratosis-vs-rest ROC AUC:"],
+    "bench_ham10000.py": [
+        "config0 test macro_roc_auc:",
+        "config0 targets met:",
+        "config0 test, decision divided by prior^1.0 balanced_accuracy:",
+    ],
+    "bench_isic2017.py": [
+        "config0 melanoma-vs-rest ROC AUC:",
+        "config0 seborrheic_keratosis-vs-rest ROC AUC:",
+    ],
     "bench_throughput.py": ["fit ratio, array", "predict ratio", "forward FLOPs per image"],
     "bench_memory.py": ["peak RSS during fit:"],
     "bench_metrics.py": ["speed-up of clinical_report over scikit-learn calls:"],
-    "bench_augmenter.py": ["Augmenter, array / Augmentor Pipeline.sample:",
-                           "Augmenter, paths / Augmentor Pipeline.sample:"],
-    "bench_search_parallel.py": ["speed-up n_jobs=2 over n_jobs=1:",
-                                 "max score difference n_jobs=2 vs n_jobs=1:"],
+    "bench_augmenter.py": [
+        "Augmenter, array / Augmentor Pipeline.sample:",
+        "Augmenter, paths / Augmentor Pipeline.sample:",
+    ],
+    "bench_search_parallel.py": [
+        "speed-up n_jobs=2 over n_jobs=1:",
+        "max score difference n_jobs=2 vs n_jobs=1:",
+    ],
 }
 
 
@@ -37,7 +46,11 @@ def run_script(name: str, *args: str) -> str:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", SKINLESION_NUM_THREADS="1")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / name), "--smoke", *args],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
     )
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
@@ -55,18 +68,27 @@ def test_script_smoke_run_prints_its_figures(name: str) -> None:
 def test_ensemble_config_scores_the_vote_and_each_member() -> None:
     """``"ensemble": 2`` soft-votes two seeds and prints each member's own scores."""
     out = run_script("bench_ham10000.py", "--config", '{"ensemble": 2}')
-    for line in ("soft vote of 2 seeds", "config0 member 0 (seed 0) test accuracy:",
-                 "config0 member 1 (seed 1) test accuracy:", "config0 test accuracy:",
-                 "config0 targets met:"):
+    for line in (
+        "soft vote of 2 seeds",
+        "config0 member 0 (seed 0) test accuracy:",
+        "config0 member 1 (seed 1) test accuracy:",
+        "config0 test accuracy:",
+        "config0 targets met:",
+    ):
         assert line in out, f"the ensemble run did not print {line!r}:\n{out}"
 
 
 @pytest.mark.slow
 def test_ham10000_cross_validation_tests_every_fold_and_summarises() -> None:
     out = run_script("bench_ham10000.py", "--cv", "2")
-    for line in ("fold 0 of 2", "fold 1 of 2", "config0 fold1 test accuracy:",
-                 "config0 2-fold accuracy: mean", "config0 2-fold macro_roc_auc: mean",
-                 "config0 targets met (fold means):"):
+    for line in (
+        "fold 0 of 2",
+        "fold 1 of 2",
+        "config0 fold1 test accuracy:",
+        "config0 2-fold accuracy: mean",
+        "config0 2-fold macro_roc_auc: mean",
+        "config0 targets met (fold means):",
+    ):
         assert line in out, f"the --cv run did not print {line!r}:\n{out}"
 
 

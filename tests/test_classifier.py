@@ -186,8 +186,16 @@ def test_label_smoothing_caps_the_confidence_the_network_learns(data):
     """Smoothed targets give the true class at most 1 - eps + eps / k, and the fit
     stays under that cap; plain cross-entropy goes past it on the same data."""
     X, y = data
-    params = {**TINY, "epochs": 40, "learning_rate": 1e-2, "augment": False, "dropout": 0.0,
-              "early_stopping": False, "validation_fraction": 0.0, "random_state": 0}
+    params = {
+        **TINY,
+        "epochs": 40,
+        "learning_rate": 1e-2,
+        "augment": False,
+        "dropout": 0.0,
+        "early_stopping": False,
+        "validation_fraction": 0.0,
+        "random_state": 0,
+    }
     plain = LesionClassifier(**params).fit(X, y)
     eps, k = 0.6, len(np.unique(y))
     cap = 1 - eps + eps / k
@@ -238,7 +246,6 @@ def test_plateau_schedule_halves_the_learning_rate(data):
     assert len(set(flat.history_.get("learning_rate", [1e-9]))) == 1
 
 
-
 def test_cosine_schedule_decays_from_the_rate_to_one_percent(data):
     X, y = data
     params = {**TINY, "epochs": 5, "early_stopping": False, "validation_fraction": 0.0}
@@ -252,6 +259,7 @@ def test_cosine_schedule_decays_from_the_rate_to_one_percent(data):
     # the half cosine: the middle epoch sits half way between the two ends
     assert rates[2] == pytest.approx((1e-2 + 1e-4) / 2)
 
+
 def test_no_validation_split_and_no_early_stopping(data):
     X, y = data
     clf = LesionClassifier(**TINY, validation_fraction=0.0, early_stopping=False, random_state=0)
@@ -260,12 +268,19 @@ def test_no_validation_split_and_no_early_stopping(data):
     assert clf.n_epochs_ == 2
 
 
-
 def _views(X):
     """The eight flips/transposes of square images, in the order ``tta`` takes them."""
     T = X.transpose(0, 2, 1, 3)
-    return [X, X[:, :, ::-1], X[:, ::-1], X[:, ::-1, ::-1],
-            T, T[:, ::-1], T[:, :, ::-1], T[:, ::-1, ::-1]]
+    return [
+        X,
+        X[:, :, ::-1],
+        X[:, ::-1],
+        X[:, ::-1, ::-1],
+        T,
+        T[:, ::-1],
+        T[:, :, ::-1],
+        T[:, ::-1, ::-1],
+    ]
 
 
 @pytest.mark.parametrize("n_views", [2, 4, 8])
@@ -385,9 +400,7 @@ def test_pickle_and_joblib_round_trip(fitted, data, tmp_path):
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict_proba(X), expected)
     joblib.dump(fitted, tmp_path / "model.joblib")
-    np.testing.assert_array_equal(
-        joblib.load(tmp_path / "model.joblib").predict_proba(X), expected
-    )
+    np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict_proba(X), expected)
 
 
 def test_save_and_load_round_trip(fitted, data, tmp_path):

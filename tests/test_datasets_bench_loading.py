@@ -17,10 +17,17 @@ def test_bench_loading_smoke_prints_its_figures():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_loading.py"), "--smoke"],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for line in ("machine:", "keras image_dataset_from_directory images/s:",
-                 "speed ratio vs keras, load_image_folder:",
-                 "second load time / first load time (cache):"):
+    for line in (
+        "machine:",
+        "keras image_dataset_from_directory images/s:",
+        "speed ratio vs keras, load_image_folder:",
+        "second load time / first load time (cache):",
+    ):
         assert line in proc.stdout, proc.stdout

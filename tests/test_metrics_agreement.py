@@ -71,9 +71,7 @@ def test_overall_figures_match_sklearn(case):
     )
     assert o["cohen_kappa"].value == pytest.approx(skm.cohen_kappa_score(y, pred))
     assert o["log_loss"].value == pytest.approx(skm.log_loss(y, proba, labels=CLASSES))
-    assert o["brier_score"].value == pytest.approx(
-        skm.brier_score_loss(y, proba, labels=CLASSES)
-    )
+    assert o["brier_score"].value == pytest.approx(skm.brier_score_loss(y, proba, labels=CLASSES))
 
 
 def test_positive_class_figures_match_sklearn(case):
@@ -128,9 +126,7 @@ def test_set_of_positive_classes_sums_their_probabilities():
     s = proba[:, :2].sum(axis=1)
     assert report.positive_label == "basal cell carcinoma + melanoma"
     assert report.positive["roc_auc"].value == pytest.approx(skm.roc_auc_score(is_pos, s))
-    assert report.positive["sensitivity"].value == pytest.approx(
-        skm.recall_score(is_pos, s >= 0.5)
-    )
+    assert report.positive["sensitivity"].value == pytest.approx(skm.recall_score(is_pos, s >= 0.5))
 
 
 def test_binary_task_with_1d_scores_matches_sklearn():
@@ -143,9 +139,7 @@ def test_binary_task_with_1d_scores_matches_sklearn():
         skm.brier_score_loss(y, s, pos_label="malignant")
     )
     assert report.overall["log_loss"].value == pytest.approx(skm.log_loss(y, s))
-    assert report.positive["roc_auc"].value == pytest.approx(
-        skm.roc_auc_score(y == "malignant", s)
-    )
+    assert report.positive["roc_auc"].value == pytest.approx(skm.roc_auc_score(y == "malignant", s))
     assert report.overall["macro_roc_auc"].value == pytest.approx(skm.roc_auc_score(y, s))
 
 

@@ -58,5 +58,11 @@ def test_batch_matches_per_resample_figures(n, k, ties, positive, threshold, tar
             reference = _figures(codes[idx], proba[idx], plan)
             assert set(reference) == set(batch)
             for key, value in reference.items():
-                np.testing.assert_allclose(batch[key][r], value, rtol=1e-9, atol=1e-12,
-                                           equal_nan=True, err_msg=str((key, r)))
+                np.testing.assert_allclose(
+                    batch[key][r],
+                    value,
+                    rtol=1e-9,
+                    atol=1e-12,
+                    equal_nan=True,
+                    err_msg=str((key, r)),
+                )

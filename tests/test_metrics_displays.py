@@ -42,8 +42,7 @@ def data():
 
 def test_import_does_not_load_matplotlib():
     code = "import sys, skinlesion.metrics; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
@@ -76,8 +75,15 @@ def test_confusion_matrix_from_estimator(data):
 
 def test_roc_display_marks_operating_point_and_band(data):
     y, proba, _ = data
-    disp = RocCurveDisplay.from_predictions(y, proba, classes=CLASSES, positive="melanoma",
-                                            threshold=0.5, n_bootstraps=30, random_state=0)
+    disp = RocCurveDisplay.from_predictions(
+        y,
+        proba,
+        classes=CLASSES,
+        positive="melanoma",
+        threshold=0.5,
+        n_bootstraps=30,
+        random_state=0,
+    )
     assert disp.ax_.get_xlabel() == "False positive rate (1 - specificity)"
     assert disp.ax_.get_ylabel() == "True positive rate (sensitivity)"
     assert set(disp.curves) == set(CLASSES.tolist())
@@ -96,8 +102,9 @@ def test_roc_display_marks_operating_point_and_band(data):
 
 def test_roc_display_without_positive_bands_every_class(data):
     y, proba, _ = data
-    disp = RocCurveDisplay.from_predictions(y, proba, classes=CLASSES, n_bootstraps=10,
-                                            random_state=0)
+    disp = RocCurveDisplay.from_predictions(
+        y, proba, classes=CLASSES, n_bootstraps=10, random_state=0
+    )
     assert set(disp.bands) == set(CLASSES.tolist()) and disp.operating_point is None
 
 
@@ -118,8 +125,12 @@ def test_reliability_display(data):
 
 
 def test_training_history_display():
-    history = {"loss": [1.2, 0.8, 0.6, 0.5], "accuracy": [0.4, 0.6, 0.7, 0.75],
-               "val_loss": [1.3, 0.9, 0.85, 0.95], "val_accuracy": [0.35, 0.55, 0.6, 0.58]}
+    history = {
+        "loss": [1.2, 0.8, 0.6, 0.5],
+        "accuracy": [0.4, 0.6, 0.7, 0.75],
+        "val_loss": [1.3, 0.9, 0.85, 0.95],
+        "val_accuracy": [0.35, 0.55, 0.6, 0.58],
+    }
     disp = TrainingHistoryDisplay.from_history(history)
     assert [a.get_ylabel() for a in disp.ax_] == ["loss", "accuracy"]
     assert [a.get_xlabel() for a in disp.ax_] == ["epoch", "epoch"]
@@ -162,15 +173,15 @@ def test_sample_images_from_paths(tmp_path, data):
         p = tmp_path / f"{i}.png"
         Image.fromarray(im).save(p)
         paths.append(str(p))
-    disp = SampleImagesDisplay.from_images(paths, y[:9], n_per_class=2, image_size=12,
-                                           random_state=0)
+    disp = SampleImagesDisplay.from_images(
+        paths, y[:9], n_per_class=2, image_size=12, random_state=0
+    )
     assert disp.images.shape[1:] == (12, 12, 3)
 
 
 def test_worst_mistakes_display(data):
     y, proba, images = data
-    disp = WorstMistakesDisplay.from_predictions(images, y, proba, classes=CLASSES,
-                                                 n_images=5)
+    disp = WorstMistakesDisplay.from_predictions(images, y, proba, classes=CLASSES, n_images=5)
     pred = proba.argmax(axis=1)
     wrong = np.flatnonzero(CLASSES[pred] != y)
     expected = wrong[np.argsort(-proba.max(axis=1)[wrong], kind="stable")][:5]
@@ -184,8 +195,9 @@ def test_worst_mistakes_display(data):
 
 def test_worst_mistakes_with_no_mistakes():
     y = np.array(["a", "b"])
-    disp = WorstMistakesDisplay.from_predictions(np.zeros((2, 8, 8, 3), np.uint8), y,
-                                                 [[0.9, 0.1], [0.2, 0.8]])
+    disp = WorstMistakesDisplay.from_predictions(
+        np.zeros((2, 8, 8, 3), np.uint8), y, [[0.9, 0.1], [0.2, 0.8]]
+    )
     assert disp.indices.size == 0
 
 
@@ -208,6 +220,5 @@ def test_image_displays_read_real_image_paths(shared_data):
     assert disp.images.shape == (3, 48, 48, 3)
     assert disp.true_labels == ["nevus"] * 3 and disp.predicted_labels == ["melanoma"] * 3
     assert disp.indices.tolist() == [4, 5, 6]
-    grid = SampleImagesDisplay.from_images(paths, y, n_per_class=2, image_size=32,
-                                           random_state=0)
+    grid = SampleImagesDisplay.from_images(paths, y, n_per_class=2, image_size=32, random_state=0)
     assert grid.images.shape == (4, 32, 32, 3) and grid.ax_.shape == (2, 2)

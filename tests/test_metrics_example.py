@@ -17,11 +17,20 @@ def test_clinical_report_example_runs(tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "plot_clinical_report.py")],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=900,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
-    for needle in ("Clinical report:", "Positive class: melanoma vs the rest",
-                   "number needed to biopsy", "ISIC challenge scores", "plots embedded"):
+    for needle in (
+        "Clinical report:",
+        "Positive class: melanoma vs the rest",
+        "number needed to biopsy",
+        "ISIC challenge scores",
+        "plots embedded",
+    ):
         assert needle in out, needle
     assert not any(tmp_path.iterdir())  # the example writes only to its own temporary folder

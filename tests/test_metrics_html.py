@@ -34,8 +34,9 @@ def report():
     y = CLASSES[rng.integers(0, 2, size=60)]
     s = np.clip(0.4 * (y == "melanoma") + 0.6 * rng.random(60), 0, 1)
     proba = np.column_stack([s, 1 - s])
-    return clinical_report(y, proba, classes=CLASSES, positive="melanoma",
-                           n_bootstraps=30, random_state=0)
+    return clinical_report(
+        y, proba, classes=CLASSES, positive="melanoma", n_bootstraps=30, random_state=0
+    )
 
 
 def _parse(text: str) -> _Collector:
@@ -57,8 +58,13 @@ def test_html_file_is_self_contained(tmp_path, report):
     for uri in images:
         assert uri.startswith("data:image/png;base64,")
         assert base64.b64decode(uri.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
-    for needle in ("Per class", "Overall", "Positive class: melanoma", "ISIC",
-                   "number needed to biopsy"):
+    for needle in (
+        "Per class",
+        "Overall",
+        "Positive class: melanoma",
+        "ISIC",
+        "number needed to biopsy",
+    ):
         assert needle in text
     assert parsed.tags.count("table") == 6
 
@@ -78,8 +84,13 @@ def test_html_never_overwrites_without_permission(tmp_path, report):
 def test_html_escapes_class_names():
     y = np.array(["<b>mel</b>", "nevus & co"] * 10)
     p = np.where(y == "<b>mel</b>", 0.8, 0.3)
-    r = clinical_report(y, np.column_stack([p, 1 - p]), classes=["<b>mel</b>", "nevus & co"],
-                        positive="<b>mel</b>", n_bootstraps=0)
+    r = clinical_report(
+        y,
+        np.column_stack([p, 1 - p]),
+        classes=["<b>mel</b>", "nevus & co"],
+        positive="<b>mel</b>",
+        n_bootstraps=0,
+    )
     text = r.to_html(plots=False)
     assert "<b>mel</b>" not in text and "&lt;b&gt;mel&lt;/b&gt;" in text
 
@@ -102,8 +113,9 @@ def test_html_from_estimator_embeds_history_and_mistakes():
             return super().predict_proba(X.reshape(len(X), -1) / 255.0)
 
     clf = ImageLogistic(C=0.1).fit(X, y)
-    r = clinical_report.from_estimator(clf, X, y, positive="melanoma", n_bootstraps=20,
-                                       random_state=0)
+    r = clinical_report.from_estimator(
+        clf, X, y, positive="melanoma", n_bootstraps=20, random_state=0
+    )
     assert r.history == clf.history_ and r.images is X
     text = r.to_html()
     images = [v for tag, _, v in _parse(text).refs if tag == "img"]

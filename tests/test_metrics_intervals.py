@@ -112,8 +112,9 @@ def test_report_counts_resamples_where_a_figure_is_undefined():
     y = np.array(["melanoma"] * 3 + ["nevus"] * 57)
     proba_mel = np.clip(0.5 * (y == "melanoma") + 0.5 * rng.random(60), 0, 1)
     proba = np.column_stack([proba_mel, 1 - proba_mel])
-    r = clinical_report(y, proba, positive="melanoma", stratify=False,
-                        n_bootstraps=200, random_state=0)
+    r = clinical_report(
+        y, proba, positive="melanoma", stratify=False, n_bootstraps=200, random_state=0
+    )
     auc = r.positive["roc_auc"]
     assert auc.n_undefined > 0  # resamples without a melanoma
     assert auc.low <= auc.value <= auc.high
@@ -125,8 +126,13 @@ def test_estimate_formatting():
     e = Estimate(0.5, 0.25, 0.75, "wilson")
     assert f"{e:.2f}" == "0.50 [0.25, 0.75]"
     assert str(Estimate(3.0)) == "3.000"
-    assert e.to_dict() == {"value": 0.5, "low": 0.25, "high": 0.75, "method": "wilson",
-                           "n_undefined": 0}
+    assert e.to_dict() == {
+        "value": 0.5,
+        "low": 0.25,
+        "high": 0.75,
+        "method": "wilson",
+        "n_undefined": 0,
+    }
 
 
 def test_bad_bootstrap_arguments():

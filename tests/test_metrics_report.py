@@ -37,27 +37,55 @@ def data():
 @pytest.fixture(scope="module")
 def report(data):
     y, proba = data
-    return clinical_report(y, proba, classes=CLASSES, positive="melanoma",
-                           n_bootstraps=100, random_state=0)
+    return clinical_report(
+        y, proba, classes=CLASSES, positive="melanoma", n_bootstraps=100, random_state=0
+    )
 
 
 def test_report_holds_every_figure_with_an_interval(report):
     assert isinstance(report, ClinicalReport)
     for c in CLASSES:
         assert set(report.per_class[c]) == {
-            "support", "sensitivity", "specificity", "ppv", "npv", "f1", "roc_auc",
+            "support",
+            "sensitivity",
+            "specificity",
+            "ppv",
+            "npv",
+            "f1",
+            "roc_auc",
             "average_precision",
         }
     assert set(report.overall) == {
-        "accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "macro_roc_auc",
-        "cohen_kappa", "log_loss", "brier_score", "expected_calibration_error",
+        "accuracy",
+        "balanced_accuracy",
+        "macro_f1",
+        "weighted_f1",
+        "macro_roc_auc",
+        "cohen_kappa",
+        "log_loss",
+        "brier_score",
+        "expected_calibration_error",
     }
-    for key in ("prevalence", "roc_auc", "auc_sens_80", "sensitivity_at_specificity_0.8",
-                "sensitivity_at_specificity_0.9", "sensitivity_at_specificity_0.95",
-                "specificity_at_sensitivity_0.8", "specificity_at_sensitivity_0.866",
-                "specificity_at_sensitivity_0.9", "specificity_at_sensitivity_0.95",
-                "threshold", "sensitivity", "specificity", "ppv", "npv",
-                "number_needed_to_biopsy", "lr_positive", "lr_negative"):
+    for key in (
+        "prevalence",
+        "roc_auc",
+        "auc_sens_80",
+        "sensitivity_at_specificity_0.8",
+        "sensitivity_at_specificity_0.9",
+        "sensitivity_at_specificity_0.95",
+        "specificity_at_sensitivity_0.8",
+        "specificity_at_sensitivity_0.866",
+        "specificity_at_sensitivity_0.9",
+        "specificity_at_sensitivity_0.95",
+        "threshold",
+        "sensitivity",
+        "specificity",
+        "ppv",
+        "npv",
+        "number_needed_to_biopsy",
+        "lr_positive",
+        "lr_negative",
+    ):
         assert key in report.positive, key
     rows = report.rows()
     for row in rows:
@@ -79,21 +107,35 @@ def test_number_needed_to_biopsy_is_inverse_ppv(report):
 
 def test_report_is_repeatable_with_random_state(data, report):
     y, proba = data
-    again = clinical_report(y, proba, classes=CLASSES, positive="melanoma",
-                            n_bootstraps=100, random_state=0)
+    again = clinical_report(
+        y, proba, classes=CLASSES, positive="melanoma", n_bootstraps=100, random_state=0
+    )
     assert same(again, report)
     assert same(again, report)
-    other = clinical_report(y, proba, classes=CLASSES, positive="melanoma",
-                            n_bootstraps=100, random_state=1)
+    other = clinical_report(
+        y, proba, classes=CLASSES, positive="melanoma", n_bootstraps=100, random_state=1
+    )
     assert other.overall["cohen_kappa"].low != report.overall["cohen_kappa"].low
 
 
 def test_text_report_is_readable(report):
     text = str(report)
-    for needle in ("sensitivity", "specificity", "PPV", "NPV", "number needed to biopsy",
-                   "prevalence", "expected calibration error", "15 uniform bins",
-                   "specificity at sensitivity 0.866", "auc_sens_80", "balanced accuracy",
-                   "melanoma", "wilson", "bootstrap"):
+    for needle in (
+        "sensitivity",
+        "specificity",
+        "PPV",
+        "NPV",
+        "number needed to biopsy",
+        "prevalence",
+        "expected calibration error",
+        "15 uniform bins",
+        "specificity at sensitivity 0.866",
+        "auc_sens_80",
+        "balanced accuracy",
+        "melanoma",
+        "wilson",
+        "bootstrap",
+    ):
         assert needle in text, needle
     assert "ClinicalReport" in repr(report)
 
@@ -109,10 +151,19 @@ def test_to_frame(report):
     pd = pytest.importorskip("pandas")
     df = report.to_frame()
     assert isinstance(df, pd.DataFrame)
-    assert list(df.columns) == ["section", "class", "figure", "value", "low", "high", "method",
-                                "n_undefined"]
-    row = df[(df.section == "per_class") & (df["class"] == "melanoma")
-             & (df.figure == "sensitivity")]
+    assert list(df.columns) == [
+        "section",
+        "class",
+        "figure",
+        "value",
+        "low",
+        "high",
+        "method",
+        "n_undefined",
+    ]
+    row = df[
+        (df.section == "per_class") & (df["class"] == "melanoma") & (df.figure == "sensitivity")
+    ]
     assert row["value"].item() == report.per_class["melanoma"]["sensitivity"].value
 
 
@@ -129,18 +180,27 @@ def test_report_pickles(report):
 
 def test_threshold_targets(data):
     y, proba = data
-    r = clinical_report(y, proba, classes=CLASSES, positive="melanoma",
-                        target_sensitivity=0.9, n_bootstraps=50, random_state=0)
+    r = clinical_report(
+        y,
+        proba,
+        classes=CLASSES,
+        positive="melanoma",
+        target_sensitivity=0.9,
+        n_bootstraps=50,
+        random_state=0,
+    )
     assert r.positive["sensitivity"].value >= 0.9
     t = select_operating_point(y, proba, "melanoma", target_sensitivity=0.9, classes=CLASSES)
     assert r.positive["threshold"].value == t
     assert r.positive["threshold"].method == "bootstrap"  # chosen on the data: it varies
     assert "optimistic" in str(r)
-    r = clinical_report(y, proba, classes=CLASSES, positive="melanoma",
-                        target_specificity=0.95, n_bootstraps=0)
+    r = clinical_report(
+        y, proba, classes=CLASSES, positive="melanoma", target_specificity=0.95, n_bootstraps=0
+    )
     assert r.positive["specificity"].value >= 0.95
-    r = clinical_report(y, proba, classes=CLASSES, positive="melanoma", threshold=0.3,
-                        n_bootstraps=0)
+    r = clinical_report(
+        y, proba, classes=CLASSES, positive="melanoma", threshold=0.3, n_bootstraps=0
+    )
     assert r.positive["threshold"].value == 0.3 and r.positive["threshold"].method is None
 
 
@@ -148,8 +208,7 @@ def test_select_operating_point_is_the_best_threshold_meeting_the_target(data):
     y, proba = data
     is_mel, s = y == "melanoma", proba[:, 0]
     for target in (0.8, 0.9, 0.95, 1.0):
-        t = select_operating_point(y, proba, "melanoma", target_sensitivity=target,
-                                   classes=CLASSES)
+        t = select_operating_point(y, proba, "melanoma", target_sensitivity=target, classes=CLASSES)
         assert np.mean(s[is_mel] >= t) >= target
         higher = s[s > t]
         if higher.size:  # the next higher threshold misses the target
@@ -168,10 +227,12 @@ def test_operating_point_with_fixed_threshold_classifier():
     y = np.where(rng.random(300) < 0.3, "malignant", "benign")
     X = (y == "malignant")[:, None] * 1.0 + rng.normal(size=(300, 2))
     clf = LogisticRegression().fit(X, y)
-    t = select_operating_point(y, clf.predict_proba(X), "malignant", target_sensitivity=0.95,
-                               classes=clf.classes_)
-    screen = FixedThresholdClassifier(clf, threshold=t, pos_label="malignant",
-                                      response_method="predict_proba").fit(X, y)
+    t = select_operating_point(
+        y, clf.predict_proba(X), "malignant", target_sensitivity=0.95, classes=clf.classes_
+    )
+    screen = FixedThresholdClassifier(
+        clf, threshold=t, pos_label="malignant", response_method="predict_proba"
+    ).fit(X, y)
     called = screen.predict(X) == "malignant"
     assert np.mean(called[y == "malignant"]) >= 0.95
     assert np.mean(clf.predict(X)[y == "malignant"] == "malignant") < 0.95
@@ -185,7 +246,8 @@ def test_sensitivity_constrained_scorer_tunes_for_the_target():
     y = np.where(rng.random(400) < 0.3, "malignant", "benign")
     X = (y == "malignant")[:, None] * 1.2 + rng.normal(size=(400, 1))
     tuned = TunedThresholdClassifierCV(
-        LogisticRegression(), scoring=sensitivity_constrained_scorer(0.9, "malignant"),
+        LogisticRegression(),
+        scoring=sensitivity_constrained_scorer(0.9, "malignant"),
         random_state=0,
     ).fit(X, y)
     sens = np.mean(tuned.predict(X)[y == "malignant"] == "malignant")
@@ -235,8 +297,9 @@ def test_bad_parameters(data):
     with pytest.raises(ValueError, match="every class"):
         clinical_report(y, proba, classes=CLASSES, positive=list(CLASSES))
     with pytest.raises(ValueError, match="at most one"):
-        clinical_report(y, proba, classes=CLASSES, positive="melanoma", threshold=0.4,
-                        target_sensitivity=0.9)
+        clinical_report(
+            y, proba, classes=CLASSES, positive="melanoma", threshold=0.4, target_sensitivity=0.9
+        )
     with pytest.raises(ValueError, match="threshold"):
         clinical_report(y, proba, classes=CLASSES, positive="melanoma", threshold=4)
     with pytest.raises(ValueError, match="confidence"):
@@ -244,8 +307,9 @@ def test_bad_parameters(data):
     with pytest.raises(ValueError, match="positive is required"):
         select_operating_point(y, proba, classes=CLASSES)
     with pytest.raises(ValueError, match="not both"):
-        select_operating_point(y, proba, "melanoma", classes=CLASSES, target_sensitivity=0.9,
-                               target_specificity=0.9)
+        select_operating_point(
+            y, proba, "melanoma", classes=CLASSES, target_sensitivity=0.9, target_specificity=0.9
+        )
 
 
 def test_1d_scores_are_the_positive_class_probability():
@@ -253,8 +317,9 @@ def test_1d_scores_are_the_positive_class_probability():
     y = np.array(["nevus", "melanoma", "nevus", "melanoma", "nevus", "melanoma"])
     s_mel = np.array([0.2, 0.9, 0.6, 0.7, 0.1, 0.4])
     r = clinical_report(y, s_mel, positive="melanoma", n_bootstraps=0)
-    both = clinical_report(y, np.column_stack([s_mel, 1 - s_mel]), positive="melanoma",
-                           n_bootstraps=0)
+    both = clinical_report(
+        y, np.column_stack([s_mel, 1 - s_mel]), positive="melanoma", n_bootstraps=0
+    )
     assert same(r, both)
     sigmoid_column = clinical_report(y, s_mel[:, None], positive="melanoma", n_bootstraps=0)
     assert same(sigmoid_column, both)
@@ -268,9 +333,11 @@ def test_1d_scores_are_the_positive_class_probability():
 
 
 def same_values(a: dict, b: dict) -> bool:
-    return json.dumps({str(k): {f: e.to_dict() for f, e in v.items()} for k, v in a.items()},
-                      sort_keys=True) == json.dumps(
-        {str(k): {f: e.to_dict() for f, e in v.items()} for k, v in b.items()}, sort_keys=True)
+    return json.dumps(
+        {str(k): {f: e.to_dict() for f, e in v.items()} for k, v in a.items()}, sort_keys=True
+    ) == json.dumps(
+        {str(k): {f: e.to_dict() for f, e in v.items()} for k, v in b.items()}, sort_keys=True
+    )
 
 
 def test_dataframe_columns_name_the_classes(data):
@@ -290,8 +357,14 @@ def test_positive_class_absent_gives_nan_with_a_warning(data):
     y, proba = data
     keep = y != "melanoma"
     with pytest.warns(UserWarning, match="melanoma"):
-        r = clinical_report(y[keep], proba[keep], classes=CLASSES, positive="melanoma",
-                            n_bootstraps=20, random_state=0)
+        r = clinical_report(
+            y[keep],
+            proba[keep],
+            classes=CLASSES,
+            positive="melanoma",
+            n_bootstraps=20,
+            random_state=0,
+        )
     assert np.isnan(r.positive["sensitivity"].value)
     assert np.isnan(r.positive["roc_auc"].value)
     assert np.isnan(r.per_class["melanoma"]["sensitivity"].value)
@@ -305,8 +378,9 @@ def test_no_warning_on_clean_input(data):
     y, proba = data
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        clinical_report(y, proba, classes=CLASSES, positive="melanoma", n_bootstraps=20,
-                        random_state=0)
+        clinical_report(
+            y, proba, classes=CLASSES, positive="melanoma", n_bootstraps=20, random_state=0
+        )
 
 
 def test_inputs_are_not_modified(data):
@@ -324,10 +398,17 @@ def test_from_estimator():
     y = rng.choice(CLASSES, size=90)
     X = (y[:, None] == CLASSES) * 1.5 + rng.normal(size=(90, 3))
     clf = LogisticRegression().fit(X, y)
-    r = clinical_report.from_estimator(clf, X, y, positive="melanoma", n_bootstraps=20,
-                                       random_state=0)
-    direct = clinical_report(y, clf.predict_proba(X), classes=clf.classes_,
-                             positive="melanoma", n_bootstraps=20, random_state=0)
+    r = clinical_report.from_estimator(
+        clf, X, y, positive="melanoma", n_bootstraps=20, random_state=0
+    )
+    direct = clinical_report(
+        y,
+        clf.predict_proba(X),
+        classes=clf.classes_,
+        positive="melanoma",
+        n_bootstraps=20,
+        random_state=0,
+    )
     assert same(r, direct)
     assert r.images is None  # tabular X is not an image array
     with pytest.raises(TypeError, match="predict_proba"):

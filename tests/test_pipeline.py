@@ -112,9 +112,7 @@ def test_the_leakage_detector_catches_augmenting_before_splitting():
     probe = OriginProbe(colours=colours)
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     result = cross_validate(probe, X_aug, y_aug, cv=cv, return_estimator=True, return_indices=True)
-    leaked = [
-        set(est.fit_origins_) & set(est.predict_origins_) for est in result["estimator"]
-    ]
+    leaked = [set(est.fit_origins_) & set(est.predict_origins_) for est in result["estimator"]]
     assert all(leaked)  # every fold trains on copies of its validation images
 
 
@@ -309,8 +307,14 @@ def test_grid_search_over_cnn_and_sampler_parameters(n_jobs):
         Rebalancer(random_state=0),
         Augmenter(rotate=10, flip=True, zoom=0.2, random_state=0),
         LesionClassifier(
-            image_size=16, filters=(4,), dense_units=(8,), epochs=1, batch_size=16,
-            early_stopping=False, augment=False, random_state=0,
+            image_size=16,
+            filters=(4,),
+            dense_units=(8,),
+            epochs=1,
+            batch_size=16,
+            early_stopping=False,
+            augment=False,
+            random_state=0,
         ),
     )
     # two candidates that differ in a CNN and a sampler parameter keep this affordable
@@ -323,7 +327,11 @@ def test_grid_search_over_cnn_and_sampler_parameters(n_jobs):
         },
     ]
     search = GridSearchCV(
-        pipe, grid, scoring="balanced_accuracy", cv=StratifiedKFold(2), n_jobs=n_jobs,
+        pipe,
+        grid,
+        scoring="balanced_accuracy",
+        cv=StratifiedKFold(2),
+        n_jobs=n_jobs,
         error_score="raise",
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 2
@@ -341,8 +349,14 @@ def test_randomized_search_over_cnn_parameters():
     pipe = make_pipeline(
         Rebalancer(random_state=0),
         LesionClassifier(
-            image_size=16, filters=(4,), dense_units=(8,), epochs=1, batch_size=16,
-            early_stopping=False, augment=False, random_state=0,
+            image_size=16,
+            filters=(4,),
+            dense_units=(8,),
+            epochs=1,
+            batch_size=16,
+            early_stopping=False,
+            augment=False,
+            random_state=0,
         ),
     )
     search = RandomizedSearchCV(
@@ -351,7 +365,11 @@ def test_randomized_search_over_cnn_parameters():
             "lesionclassifier__learning_rate": [1e-2, 3e-3, 1e-3],
             "rebalancer__method": ["over", "under"],
         },
-        n_iter=2, cv=StratifiedKFold(2), random_state=0, n_jobs=2, error_score="raise",
+        n_iter=2,
+        cv=StratifiedKFold(2),
+        random_state=0,
+        n_jobs=2,
+        error_score="raise",
     ).fit(X, y)
     assert len(search.cv_results_["params"]) == 2
     assert len(search.predict(X)) == len(X)
@@ -369,10 +387,16 @@ def test_search_on_a_local_dask_cluster_equals_the_local_run():
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     grid = {"rebalancer__method": ["over", "under"], "gaussiannb__var_smoothing": [1e-9, 1.0]}
     local = GridSearchCV(_standin_pipeline(), grid, cv=cv, n_jobs=1).fit(X, y)
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         with joblib.parallel_config(backend="dask"):
             remote = GridSearchCV(_standin_pipeline(), grid, cv=cv, n_jobs=-1).fit(X, y)
         # Dask starts its workers with OMP_NUM_THREADS=1, so TensorFlow there gets one

@@ -173,9 +173,7 @@ def test_clone_and_pickle_keep_parameters_and_results():
     sampler.fit_resample(X, y)
     restored = pickle.loads(pickle.dumps(sampler))
     np.testing.assert_array_equal(restored.sample_indices_, sampler.sample_indices_)
-    np.testing.assert_array_equal(
-        restored.fit_resample(X, y)[0], sampler.fit_resample(X, y)[0]
-    )
+    np.testing.assert_array_equal(restored.fit_resample(X, y)[0], sampler.fit_resample(X, y)[0])
 
 
 def test_has_no_transform_outside_a_scikit_learn_pipeline():

@@ -92,8 +92,10 @@ def make_dataset(
             return image
 
         images = tf.data.Dataset.from_tensor_slices(paths)
-        items = images if y is None else tf.data.Dataset.zip(
-            images, tf.data.Dataset.from_tensor_slices(y)
+        items = (
+            images
+            if y is None
+            else tf.data.Dataset.zip(images, tf.data.Dataset.from_tensor_slices(y))
         )
         # Paths read once per epoch whose decoded pixels fit in ``cache_bytes``:
         # decode each file once (during the first epoch), keep the uint8 pixels

@@ -86,9 +86,7 @@ def _check_count(value: Any, what: str) -> int:
     return int(value)
 
 
-def resolve_targets(
-    sampling_strategy: Any, y: np.ndarray, method: str
-) -> dict[Hashable, int]:
+def resolve_targets(sampling_strategy: Any, y: np.ndarray, method: str) -> dict[Hashable, int]:
     """Turn a sampling strategy into the number of images each class will have.
 
     Parameters

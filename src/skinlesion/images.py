@@ -407,8 +407,10 @@ def check_images(X: Any, *, name: str = "X") -> np.ndarray:
         )
     if is_path_array(X):
         return np.array([os.fspath(p) for p in X], dtype=object)
-    if isinstance(X, (list, tuple)) and len(X) > 0 and any(
-        isinstance(x, (str, os.PathLike)) for x in X
+    if (
+        isinstance(X, (list, tuple))
+        and len(X) > 0
+        and any(isinstance(x, (str, os.PathLike)) for x in X)
     ):
         bad = next(x for x in X if not isinstance(x, (str, os.PathLike)))
         raise ValueError(

@@ -206,8 +206,11 @@ def figures_batch(codes: np.ndarray, proba: np.ndarray, plan: Any, W: np.ndarray
             called = s >= plan.threshold
         else:
             kind, value = plan.target
-            index = (curve.index_at_sensitivity(value) if kind == "sensitivity"
-                     else curve.index_at_specificity(value))
+            index = (
+                curve.index_at_sensitivity(value)
+                if kind == "sensitivity"
+                else curve.index_at_specificity(value)
+            )
             threshold = np.where(undefined, np.nan, curve.thr[index])
             called = s[None, :] >= threshold[:, None]
         out[("positive", "threshold")] = threshold

@@ -49,29 +49,46 @@ def _plots(report: Any) -> list[tuple[str, str]]:
 
     s = report.settings
     makers: list[tuple[str, Callable[[], Any]]] = [
-        ("Confusion matrix: counts, and each true class's share per prediction.",
-         lambda: d.ConfusionMatrixDisplay.from_predictions(
-             report.y_true, report.y_score, classes=report.classes)),
-        (f"One-vs-rest ROC curves with a {100 * s['confidence']:g} % bootstrap band"
-         + (" and the operating point." if report.positive is not None else "."),
-         lambda: d.RocCurveDisplay.from_predictions(
-             report.y_true, report.y_score, classes=report.classes,
-             positive=report.positive_classes,
-             threshold=None if report.positive is None else report.positive["threshold"].value,
-             n_bootstraps=min(s["n_bootstraps"], 200), confidence=s["confidence"],
-             random_state=s["random_state"] if isinstance(s["random_state"], int) else 0)),
-        (f"Reliability diagram (top label, {s['n_bins']} bins).",
-         lambda: d.ReliabilityDisplay.from_predictions(
-             report.y_true, report.y_score, classes=report.classes, n_bins=s["n_bins"])),
+        (
+            "Confusion matrix: counts, and each true class's share per prediction.",
+            lambda: d.ConfusionMatrixDisplay.from_predictions(
+                report.y_true, report.y_score, classes=report.classes
+            ),
+        ),
+        (
+            f"One-vs-rest ROC curves with a {100 * s['confidence']:g} % bootstrap band"
+            + (" and the operating point." if report.positive is not None else "."),
+            lambda: d.RocCurveDisplay.from_predictions(
+                report.y_true,
+                report.y_score,
+                classes=report.classes,
+                positive=report.positive_classes,
+                threshold=None if report.positive is None else report.positive["threshold"].value,
+                n_bootstraps=min(s["n_bootstraps"], 200),
+                confidence=s["confidence"],
+                random_state=s["random_state"] if isinstance(s["random_state"], int) else 0,
+            ),
+        ),
+        (
+            f"Reliability diagram (top label, {s['n_bins']} bins).",
+            lambda: d.ReliabilityDisplay.from_predictions(
+                report.y_true, report.y_score, classes=report.classes, n_bins=s["n_bins"]
+            ),
+        ),
     ]
     if report.history:
-        makers.append(("Training history.",
-                       lambda: d.TrainingHistoryDisplay.from_history(report.history)))
+        makers.append(
+            ("Training history.", lambda: d.TrainingHistoryDisplay.from_history(report.history))
+        )
     if report.images is not None:
-        makers.append(("Most confident mistakes (true and predicted class, probability).",
-                       lambda: d.WorstMistakesDisplay.from_predictions(
-                           report.images, report.y_true, report.y_score,
-                           classes=report.classes)))
+        makers.append(
+            (
+                "Most confident mistakes (true and predicted class, probability).",
+                lambda: d.WorstMistakesDisplay.from_predictions(
+                    report.images, report.y_true, report.y_score, classes=report.classes
+                ),
+            )
+        )
     out = []
     for caption, make in makers:
         try:
@@ -79,8 +96,11 @@ def _plots(report: Any) -> list[tuple[str, str]]:
                 warnings.simplefilter("ignore", UserWarning)
                 disp = make()
         except (ValueError, OSError) as err:  # e.g. image files moved since the report
-            warnings.warn(f"could not draw a plot for the HTML report ({err}); it is left out.",
-                          UserWarning, stacklevel=4)
+            warnings.warn(
+                f"could not draw a plot for the HTML report ({err}); it is left out.",
+                UserWarning,
+                stacklevel=4,
+            )
             continue
         out.append((caption, _figure_to_data_uri(disp.figure_)))
     return out

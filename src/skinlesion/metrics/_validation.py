@@ -213,8 +213,7 @@ def resolve_positive(positive: Any, classes: np.ndarray) -> np.ndarray | None:
     mask = np.isin(np.arange(len(names)), [names.index(p) for p in wanted])
     if mask.all():
         raise ValueError(
-            "positive covers every class, so nothing is negative; name only the malignant "
-            "classes."
+            "positive covers every class, so nothing is negative; name only the malignant classes."
         )
     return mask
 

@@ -214,20 +214,36 @@ class RocCurveDisplay:
         for name, (fpr, tpr, auc) in self.curves.items():
             bold = highlighted is None or name == highlighted
             (line,) = ax.plot(
-                fpr, tpr, lw=2.2 if bold else 1.0,
-                alpha=1.0 if bold else 0.6, label=f"{name} (AUC {auc:.3f})",
+                fpr,
+                tpr,
+                lw=2.2 if bold else 1.0,
+                alpha=1.0 if bold else 0.6,
+                label=f"{name} (AUC {auc:.3f})",
             )
             if name in self.bands:
                 grid, low, high = self.bands[name]
                 ax.fill_between(
-                    grid, low, high, color=line.get_color(), alpha=0.2, lw=0,
+                    grid,
+                    low,
+                    high,
+                    color=line.get_color(),
+                    alpha=0.2,
+                    lw=0,
                     label=f"{name}: {100 * self.confidence:g} % band",
                 )
         if self.operating_point is not None:
             name, fpr, tpr, threshold = self.operating_point
-            ax.plot([fpr], [tpr], "o", ms=9, mfc="none", mew=2, color="black",
-                    label=f"operating point (threshold {threshold:.3g}): "
-                          f"sens {tpr:.2f}, spec {1 - fpr:.2f}")
+            ax.plot(
+                [fpr],
+                [tpr],
+                "o",
+                ms=9,
+                mfc="none",
+                mew=2,
+                color="black",
+                label=f"operating point (threshold {threshold:.3g}): "
+                f"sens {tpr:.2f}, spec {1 - fpr:.2f}",
+            )
         ax.plot([0, 1], [0, 1], ls="--", lw=0.8, color="grey", label="chance")
         ax.set_xlim(-0.01, 1.01)
         ax.set_ylim(-0.01, 1.01)
@@ -294,8 +310,9 @@ class RocCurveDisplay:
         band_names = [next(iter(targets))] if mask is not None else list(curves)
         grid = np.linspace(0.0, 1.0, 101)
         samples: dict[str, list[np.ndarray]] = {name: [] for name in band_names if name in curves}
-        for idx in bootstrap_indices(codes.size, n_bootstraps, strata=codes,
-                                     random_state=random_state):
+        for idx in bootstrap_indices(
+            codes.size, n_bootstraps, strata=codes, random_state=random_state
+        ):
             for name in samples:
                 y, s = targets[name]
                 fpr, tpr, _ = _core.roc(y[idx], s[idx])
@@ -364,23 +381,30 @@ class ReliabilityDisplay:
         plt = _pyplot()
         if ax is None:
             _, ax = plt.subplots(
-                2, 1, figsize=(6, 6.5), sharex=True, layout="constrained",
+                2,
+                1,
+                figsize=(6, 6.5),
+                sharex=True,
+                layout="constrained",
                 gridspec_kw={"height_ratios": [3, 1]},
             )
         ax = np.asarray(ax).ravel()
         c = self.curve
         ax[0].plot([0, 1], [0, 1], ls="--", color="grey", lw=0.8, label="perfectly calibrated")
         n_bins = len(c.bin_edges) - 1
-        ax[0].plot(c.mean_predicted, c.fraction_positive, "o-",
-                   label=f"{c.label} (ECE {self.ece:.3f}, {n_bins} bins)")
+        ax[0].plot(
+            c.mean_predicted,
+            c.fraction_positive,
+            "o-",
+            label=f"{c.label} (ECE {self.ece:.3f}, {n_bins} bins)",
+        )
         ax[0].set_ylabel("Observed frequency")
         ax[0].set_ylim(-0.01, 1.01)
         ax[0].set_title("Reliability diagram")
         ax[0].legend(loc="upper left", fontsize="small")
         widths = np.diff(c.bin_edges)
         ids = np.clip(np.searchsorted(c.bin_edges[1:-1], c.mean_predicted), 0, n_bins - 1)
-        ax[1].bar(c.bin_edges[ids], c.count, width=widths[ids], align="edge",
-                  edgecolor="white")
+        ax[1].bar(c.bin_edges[ids], c.count, width=widths[ids], align="edge", edgecolor="white")
         ax[1].set_xlabel(
             "Predicted probability" if c.label != "top label" else "Confidence (top probability)"
         )
@@ -402,11 +426,13 @@ class ReliabilityDisplay:
         **plot_kwargs: Any,
     ) -> ReliabilityDisplay:
         """Top-label diagram, or with ``positive`` the positive class's probability."""
-        curve = reliability_curve(y_true, y_score, classes=classes, positive=positive,
-                                  n_bins=n_bins)
+        curve = reliability_curve(
+            y_true, y_score, classes=classes, positive=positive, n_bins=n_bins
+        )
         count = curve.count
-        ece = float(np.sum(count / count.sum() * np.abs(curve.fraction_positive
-                                                        - curve.mean_predicted)))
+        ece = float(
+            np.sum(count / count.sum() * np.abs(curve.fraction_positive - curve.mean_predicted))
+        )
         return cls(curve, ece=ece).plot(**plot_kwargs)
 
     @classmethod
@@ -476,8 +502,13 @@ class TrainingHistoryDisplay:
         order = {"loss": 0, "accuracy": 1}
         metrics.sort(key=lambda m: order.get(m, 2))
         if ax is None:
-            _, ax = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.8),
-                                 layout="constrained", squeeze=False)
+            _, ax = plt.subplots(
+                1,
+                len(metrics),
+                figsize=(5 * len(metrics), 3.8),
+                layout="constrained",
+                squeeze=False,
+            )
         ax = np.asarray(ax).ravel()
         if ax.size != len(metrics):
             raise ValueError(f"ax must hold {len(metrics)} Axes, one per metric {metrics}.")
@@ -491,8 +522,13 @@ class TrainingHistoryDisplay:
             val = self.history.get(f"val_{m}")
             if val:
                 best = int(np.nanargmin(val) if "loss" in m else np.nanargmax(val))
-                panel.axvline(best + 1, color="grey", lw=0.8, ls=":",
-                              label=f"best validation epoch ({best + 1})")
+                panel.axvline(
+                    best + 1,
+                    color="grey",
+                    lw=0.8,
+                    ls=":",
+                    label=f"best validation epoch ({best + 1})",
+                )
             panel.set_xlabel("epoch")
             panel.set_ylabel(m)
             panel.legend(fontsize="small")
@@ -572,7 +608,10 @@ class SampleImagesDisplay:
         plt = _pyplot()
         rows, cols = len(self.classes), self.n_per_class
         fig, ax = plt.subplots(
-            rows, cols, squeeze=False, layout="constrained",
+            rows,
+            cols,
+            squeeze=False,
+            layout="constrained",
             figsize=figsize or (1.6 * cols + 1.5, 1.7 * rows),
         )
         by_class: dict[Any, list[np.ndarray]] = {c: [] for c in self.classes}
@@ -610,22 +649,27 @@ class SampleImagesDisplay:
         n = len(X)
         if n != y.size:
             raise ValueError(f"X holds {n} images but y has {y.size} labels.")
-        if isinstance(n_per_class, bool) or not isinstance(n_per_class, (int, np.integer)) or (
-            n_per_class < 1
+        if (
+            isinstance(n_per_class, bool)
+            or not isinstance(n_per_class, (int, np.integer))
+            or (n_per_class < 1)
         ):
             raise ValueError(f"n_per_class must be a positive int, got {n_per_class!r}.")
         classes = np.unique(y).tolist() if classes is None else list(classes)
-        rng = np.random.default_rng(random_state) if not isinstance(
-            random_state, np.random.RandomState) else np.random.default_rng(
-            random_state.randint(2**31))
+        rng = (
+            np.random.default_rng(random_state)
+            if not isinstance(random_state, np.random.RandomState)
+            else np.random.default_rng(random_state.randint(2**31))
+        )
         chosen = []
         for c in classes:
             idx = np.flatnonzero(y == c)
             chosen.extend(rng.permutation(idx)[:n_per_class].tolist())
         index = np.array(chosen, dtype=np.intp)
         images = _pick_images(X, index, image_size)
-        return cls(images, y[index].tolist(), classes=classes,
-                   n_per_class=int(n_per_class)).plot(**plot_kwargs)
+        return cls(images, y[index].tolist(), classes=classes, n_per_class=int(n_per_class)).plot(
+            **plot_kwargs
+        )
 
 
 class WorstMistakesDisplay:
@@ -675,14 +719,21 @@ class WorstMistakesDisplay:
         n = max(len(self.indices), 1)
         cols = min(n_cols, n)
         rows = int(np.ceil(n / cols))
-        fig, ax = plt.subplots(rows, cols, squeeze=False, layout="constrained",
-                               figsize=figsize or (2.3 * cols, 2.6 * rows))
+        fig, ax = plt.subplots(
+            rows,
+            cols,
+            squeeze=False,
+            layout="constrained",
+            figsize=figsize or (2.3 * cols, 2.6 * rows),
+        )
         flat = ax.ravel()
         for j, panel in enumerate(flat):
             if j < len(self.indices):
-                title = (f"true: {_wrap(self.true_labels[j], 18)}\n"
-                         f"pred: {_wrap(self.predicted_labels[j], 18)} "
-                         f"({self.confidences[j]:.2f})")
+                title = (
+                    f"true: {_wrap(self.true_labels[j], 18)}\n"
+                    f"pred: {_wrap(self.predicted_labels[j], 18)} "
+                    f"({self.confidences[j]:.2f})"
+                )
                 _show(panel, self.images[j], title, 7.5)
             else:
                 panel.axis("off")
@@ -712,8 +763,10 @@ class WorstMistakesDisplay:
         codes, proba, classes = check_predictions(y_true, y_score, classes)
         if len(X) != codes.size:
             raise ValueError(f"X holds {len(X)} images but y_true has {codes.size} labels.")
-        if isinstance(n_images, bool) or not isinstance(n_images, (int, np.integer)) or (
-            n_images < 1
+        if (
+            isinstance(n_images, bool)
+            or not isinstance(n_images, (int, np.integer))
+            or (n_images < 1)
         ):
             raise ValueError(f"n_images must be a positive int, got {n_images!r}.")
         pred = proba.argmax(axis=1)
@@ -730,9 +783,7 @@ class WorstMistakesDisplay:
         ).plot(**plot_kwargs)
 
     @classmethod
-    def from_estimator(
-        cls, estimator: Any, X: Any, y: Any, **kwargs: Any
-    ) -> WorstMistakesDisplay:
+    def from_estimator(cls, estimator: Any, X: Any, y: Any, **kwargs: Any) -> WorstMistakesDisplay:
         """Worst mistakes of a fitted classifier on images ``X`` with labels ``y``."""
         _check_fitted(estimator)
         return cls.from_predictions(

@@ -78,9 +78,7 @@ def isic_scores(y_true: Any, y_score: Any, *, classes: Any = None) -> dict[str, 
     (1.0, 0.75)
     """
     codes, proba, classes = check_predictions(y_true, y_score, classes)
-    per = {
-        c: isic_class_scores(codes == i, proba[:, i]) for i, c in enumerate(classes.tolist())
-    }
+    per = {c: isic_class_scores(codes == i, proba[:, i]) for i, c in enumerate(classes.tolist())}
     macro = {f: float(np.nanmean([per[c][f] for c in per])) for f in ISIC_FIGURES}
     return {
         "per_category": per,

@@ -98,11 +98,13 @@ def _fixed_key(kind: str, target: float) -> str:
 def _label(key: str) -> str:
     if key in LABELS:
         return LABELS[key]
-    for kind, other in (("sensitivity_at_specificity", "specificity"),
-                        ("specificity_at_sensitivity", "sensitivity")):
+    for kind, other in (
+        ("sensitivity_at_specificity", "specificity"),
+        ("specificity_at_sensitivity", "sensitivity"),
+    ):
         if key.startswith(kind + "_"):
             first = kind.split("_at_")[0]
-            return f"{first} at {other} {key[len(kind) + 1:]}"
+            return f"{first} at {other} {key[len(kind) + 1 :]}"
     return key.replace("_", " ")
 
 
@@ -167,17 +169,17 @@ def _figures(codes: np.ndarray, proba: np.ndarray, plan: _Plan) -> dict[tuple, f
         isic_rows.append(isic)
     for fig in ISIC_FIGURES:
         values = np.array([row[fig] for row in isic_rows], dtype=np.float64)
-        out[("isic_macro", fig)] = float(np.mean(values[~np.isnan(values)])) if (
-            ~np.isnan(values)
-        ).any() else float("nan")
+        out[("isic_macro", fig)] = (
+            float(np.mean(values[~np.isnan(values)])) if (~np.isnan(values)).any() else float("nan")
+        )
     out[("isic_aggregate", "balanced_accuracy")] = _core.isic_balanced_accuracy(codes, proba)
 
     overall = _core.classification_figures(cm)
     for name in ("balanced_accuracy", "macro_f1", "weighted_f1", "cohen_kappa"):
         out[("overall", name)] = overall[name]
     present = ~np.isnan(aucs)
-    out[("overall", "macro_roc_auc")] = float(np.mean(aucs[present])) if present.any() else (
-        float("nan")
+    out[("overall", "macro_roc_auc")] = (
+        float(np.mean(aucs[present])) if present.any() else (float("nan"))
     )
     out[("overall", "log_loss")] = _core.log_loss(codes, proba)
     out[("overall", "brier_score")] = _core.brier_score(codes, proba)
@@ -336,7 +338,8 @@ class ClinicalReport:
 
         settings = dict(self.settings)
         settings["random_state"] = (
-            settings["random_state"] if isinstance(settings["random_state"], (int, type(None)))
+            settings["random_state"]
+            if isinstance(settings["random_state"], (int, type(None)))
             else repr(settings["random_state"])
         )
         return {
@@ -421,8 +424,10 @@ class ClinicalReport:
         ):
             header = ["class", *[_label(n) for n in names]]
             rows = [
-                [str(c), *[cell(figs[n]) if n != "support" else str(int(figs[n].value))
-                           for n in names]]
+                [
+                    str(c),
+                    *[cell(figs[n]) if n != "support" else str(int(figs[n].value)) for n in names],
+                ]
                 for c, figs in self.per_class.items()
             ]
             tables.append((title, header, rows))
@@ -439,14 +444,22 @@ class ClinicalReport:
             for c, figs in self.isic["per_category"].items()
         ]
         rows.append(
-            ["macro average", *[format(self.isic["macro_average"][f].value, isic_fmt)
-                                for f in ISIC_FIGURES]]
+            [
+                "macro average",
+                *[format(self.isic["macro_average"][f].value, isic_fmt) for f in ISIC_FIGURES],
+            ]
         )
-        tables.append(("ISIC challenge scores (threshold 0.5, as the official scorer)",
-                       header, rows))
+        tables.append(
+            ("ISIC challenge scores (threshold 0.5, as the official scorer)", header, rows)
+        )
         bacc = self.isic["aggregate"]["balanced_accuracy"]
-        tables.append(("ISIC aggregate", ["figure", "value [interval]", "interval"],
-                       [["balanced accuracy", cell(bacc), bacc.method or ""]]))
+        tables.append(
+            (
+                "ISIC aggregate",
+                ["figure", "value [interval]", "interval"],
+                [["balanced accuracy", cell(bacc), bacc.method or ""]],
+            )
+        )
         return tables
 
     def _intro(self) -> list[str]:
@@ -508,8 +521,12 @@ class ClinicalReport:
         """
         out = ["\n".join(f"- {line}" for line in self._intro())]
         for title, header, rows in self._tables():
-            lines = [f"### {title}", "", "| " + " | ".join(header) + " |",
-                     "|" + "|".join("---" for _ in header) + "|"]
+            lines = [
+                f"### {title}",
+                "",
+                "| " + " | ".join(header) + " |",
+                "|" + "|".join("---" for _ in header) + "|",
+            ]
             lines += ["| " + " | ".join(x.replace("|", "\\|") for x in r) + " |" for r in rows]
             out.append("\n".join(lines))
         return "\n\n".join(out) + "\n"
@@ -559,9 +576,7 @@ class ClinicalReport:
                 )
             folder = os.path.dirname(os.path.abspath(path))
             if not os.path.isdir(folder):
-                raise FileNotFoundError(
-                    f"the folder {folder!r} does not exist; create it first."
-                )
+                raise FileNotFoundError(f"the folder {folder!r} does not exist; create it first.")
         html = render_report(self, plots=plots)
         if path is not None:
             with open(path, "w", encoding="utf-8") as fh:
@@ -721,10 +736,12 @@ def clinical_report(
     fixed_threshold, target = _check_threshold_args(
         threshold, target_sensitivity, target_specificity
     )
-    fixed_sens = [check_unit_interval(t, "fixed_sensitivities")
-                  for t in as_list(fixed_sensitivities)]
-    fixed_spec = [check_unit_interval(t, "fixed_specificities")
-                  for t in as_list(fixed_specificities)]
+    fixed_sens = [
+        check_unit_interval(t, "fixed_sensitivities") for t in as_list(fixed_sensitivities)
+    ]
+    fixed_spec = [
+        check_unit_interval(t, "fixed_specificities") for t in as_list(fixed_specificities)
+    ]
     names = classes_arr.tolist()
     k = len(names)
     n = codes.size
