@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -257,8 +257,10 @@ def class_counts(y: np.ndarray) -> str:
 
 
 # --------------------------------------------------------------------- metrics
-def scores(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict[str, float]:
-    """Accuracy, balanced accuracy and macro one-vs-rest ROC AUC."""
+def scores(
+    y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray, *, auc: bool = True
+) -> dict[str, float]:
+    """Accuracy, balanced accuracy and (unless ``auc=False``) macro one-vs-rest ROC AUC."""
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, roc_auc_score
 
     y_pred = classes[np.argmax(proba, axis=1)]
@@ -267,7 +269,7 @@ def scores(y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> dict[s
         "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
     }
     present = [i for i, c in enumerate(classes) if 0 < np.sum(y_true == c) < len(y_true)]
-    if len(present) >= 2:
+    if auc and len(present) >= 2:
         aucs = [roc_auc_score(y_true == classes[i], proba[:, i]) for i in present]
         out["macro_roc_auc"] = float(np.mean(aucs))
     return out
@@ -367,6 +369,8 @@ def fit_and_score(
     their probabilities) and also prints each member's own test scores, so the
     first member is the single model of the same run, a paired comparison.
     """
+    import sklearn
+
     from skinlesion import LesionClassifier
 
     config = dict(config)
@@ -401,15 +405,8 @@ def fit_and_score(
     if n_members > 1:
         print(f"{name}: the members get no callbacks (no per-epoch test scores)", flush=True)
         plateau, per_epoch = False, False
-    routing = nullcontext()
-    if n_members > 1 and groups is not None and not use_pipeline:
-        # scikit-learn's metadata routing hands the groups on to every member
-        import sklearn
-
-        routing = sklearn.config_context(enable_metadata_routing=True)
-        with sklearn.config_context(enable_metadata_routing=True):
-            for _, member in estimator.estimators:
-                member.set_fit_request(groups=True, callbacks=False)
+    # scikit-learn's metadata routing hands the groups on to every member of a vote
+    route_groups = n_members > 1 and groups is not None and not use_pipeline
     callbacks: list = []
     if plateau:  # halve the learning rate when the validation loss stalls for 2 epochs
         import keras
@@ -429,8 +426,11 @@ def fit_and_score(
         print(f"{name}: groups not passed through the pipeline (validation split by image)")
     elif groups is not None:
         fit_params["groups"] = groups
-    start = time.perf_counter()
-    with routing:
+    with sklearn.config_context(enable_metadata_routing=route_groups):
+        if route_groups:
+            for _, member in estimator.estimators:
+                member.set_fit_request(groups=True, callbacks=False)
+        start = time.perf_counter()
         estimator.fit(X_train, y_train, **fit_params)
     fit_s = time.perf_counter() - start
     if callback is not None:  # leave out the time spent reporting per-epoch test scores
@@ -462,8 +462,7 @@ def fit_and_score(
         for power in (0.25, 0.5, 0.75, 1.0):
             adjusted = proba / np.maximum(prior, 1e-12) ** power
             adjusted /= adjusted.sum(axis=1, keepdims=True)
-            prior_values = scores(y_test, adjusted, classes)
-            prior_values.pop("macro_roc_auc", None)
+            prior_values = scores(y_test, adjusted, classes, auc=False)
             print_scores(f"{name} test, decision divided by prior^{power}", prior_values)
     return {"fit_s": fit_s, "proba": proba, "classes": classes, **values}
 
