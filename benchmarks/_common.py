@@ -234,8 +234,13 @@ def print_cv_summary(
     name: str,
     results: list[dict],
     keys: Sequence[str] = ("accuracy", "balanced_accuracy", "macro_roc_auc", "fit_s"),
+    *,
+    label: str | None = None,
 ) -> dict[str, float]:
-    """Per-fold values, then mean and standard deviation of each key over the folds."""
+    """Per-fold values, then mean and standard deviation of each key over the folds.
+
+    ``label`` names the folds in each line (default ``"<n>-fold"``).
+    """
     means = {}
     for key in keys:
         values = np.array([r[key] for r in results if key in r], dtype=float)
@@ -244,7 +249,7 @@ def print_cv_summary(
         means[key] = float(values.mean())
         folds = " ".join(f"{v:.4f}" for v in values)
         figure(
-            f"{name} {len(values)}-fold {key}",
+            f"{name} {label or f'{len(values)}-fold'} {key}",
             f"mean {values.mean():.4f}, sd {values.std(ddof=1) if len(values) > 1 else 0:.4f}, "
             f"min {values.min():.4f}, max {values.max():.4f} (folds: {folds})",
         )

@@ -90,6 +90,10 @@ def test_ham10000_cross_validation_tests_every_fold_and_summarises() -> None:
         "config0 targets met (fold means):",
     ):
         assert line in out, f"the --cv run did not print {line!r}:\n{out}"
+    # a subset of the same folds, for a paired comparison in fewer CPU-minutes
+    out = run_script("bench_ham10000.py", "--cv", "3", "--folds", "2,0")
+    assert "fold 0 of 3" in out and "fold 2 of 3" in out and "fold 1 of 3" not in out
+    assert "config0 folds [0, 2] of 3 accuracy: mean" in out
 
 
 def test_common_smoke_data_and_grouped_split(tmp_path: Path) -> None:
