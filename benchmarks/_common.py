@@ -285,6 +285,16 @@ def print_scores(prefix: str, values: dict[str, float]) -> None:
         figure(f"{prefix} {key}", float(value))
 
 
+def print_recalls(prefix: str, y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> None:
+    """Print each class's recall (sensitivity) at argmax: where balanced accuracy is lost."""
+    from sklearn.metrics import recall_score
+
+    y_pred = classes[np.argmax(proba, axis=1)]
+    recalls = recall_score(y_true, y_pred, labels=classes, average=None, zero_division=0)
+    text = ", ".join(f"{c} {r:.3f}" for c, r in zip(classes, recalls, strict=True))
+    print(f"{prefix} recall per class: {text}", flush=True)
+
+
 # ---------------------------------------------------------------- smoke data
 def make_smoke_data(root: Path, per_class: int = 6, size: int = 24) -> Path:
     """Write a tiny synthetic copy of the three data layouts under ``root``."""
@@ -457,6 +467,7 @@ def fit_and_score(
                 scores(y_test, member.predict_proba(X_test), classes),
             )
     print_scores(f"{name} test", values)
+    print_recalls(f"{name} test", y_test, proba, classes)
     # the same probabilities with the training class frequencies divided out
     # (power 1), or part of them: decision rules that trade accuracy for balanced
     # accuracy (the AUC above is from the unadjusted probabilities); only for a

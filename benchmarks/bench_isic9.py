@@ -72,6 +72,7 @@ def main() -> None:
         )
         common.figure("replica train time (augment + fit)", replica["train_s"], "s")
         common.print_scores("replica test", {k: v for k, v in replica.items() if k != "train_s"})
+        common.print_recalls("replica test", labels[test], out["proba"], out["classes"])
 
     for i, config in enumerate(common.parse_configs(args.config)):
         size = 16 if args.smoke else config.get("image_size", 64)
