@@ -7,7 +7,9 @@ and trains a tiny network, hence ``slow``.
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -84,7 +86,9 @@ def test_ensemble_config_scores_the_vote_and_each_member() -> None:
 
 
 @pytest.mark.slow
-def test_ham10000_cross_validation_tests_every_fold_and_summarises() -> None:
+def test_ham10000_cross_validation_tests_every_fold_and_summarises(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = run_script("bench_ham10000.py", "--cv", "2")
     for line in (
         "fold 0 of 2",
@@ -99,15 +103,43 @@ def test_ham10000_cross_validation_tests_every_fold_and_summarises() -> None:
     out = run_script("bench_ham10000.py", "--cv", "3", "--folds", "2,0")
     assert "fold 0 of 3" in out and "fold 2 of 3" in out and "fold 1 of 3" not in out
     assert "config0 folds [0, 2] of 3 accuracy: mean" in out
+    # compare_folds.py pairs two such logs fold by fold, over the folds both ran
+    compare_folds = import_script("compare_folds")
+    base, new = tmp_path / "base.log", tmp_path / "new.log"
+    base.write_text(out)
+    first = compare_folds.read_folds(out, "config0")
+    assert set(first["accuracy"]) == {0, 2} and set(first["fit_s"]) == {0, 2}
+    higher = re.sub(
+        r"^(config0 fold\d+ test accuracy: )(\S+)$",
+        lambda m: f"{m[1]}{float(m[2]) + 0.1:.4g}",
+        out,
+        flags=re.MULTILINE,
+    )
+    new.write_text(higher)
+    assert compare_folds.main([str(base), str(new)]) == 0
+    printed = capsys.readouterr().out
+    accuracy = next(s for s in printed.splitlines() if s.startswith("accuracy:"))
+    assert "paired difference mean +0.1000" in accuracy and "higher on 2 of 2 folds" in accuracy
+    auc = next(s for s in printed.splitlines() if s.startswith("macro_roc_auc:"))
+    assert "mean +0.0000" in auc and "higher on 0 of 2 folds" in auc
+    assert "time ratio new / base 1.00x" in printed
+    with pytest.raises(SystemExit):  # no fold in common: a clear error, not an empty table
+        compare_folds.main([str(base), str(new), "--new-config", "config9"])
+    assert "no fold in common" in capsys.readouterr().err
+
+
+def import_script(name: str):
+    """Import a module of ``benchmarks/`` the way its scripts import each other."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
 
 
 def test_common_smoke_data_and_grouped_split(tmp_path: Path) -> None:
     """The smoke layout loads, and the grouped split never puts one group on both sides."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import _common as common
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    common = import_script("_common")
     common.make_smoke_data(tmp_path, per_class=6, size=8)
     paths, labels, groups = common.load_ham10000(tmp_path)
     assert len(paths) == 18 and set(labels) == {"bkl", "mel", "nv"}
