@@ -256,6 +256,18 @@ def print_cv_summary(
     return means
 
 
+def without_conflicts(rows: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``rows`` less those whose group (file content) is filed under two classes in ``rows``.
+
+    What ``skinlesion.datasets.audit(...).deduplicated()`` drops as conflicting
+    labels; copies filed under one class stay.
+    """
+    classes: dict = {}
+    for r in rows:
+        classes.setdefault(groups[r], set()).add(labels[r])
+    return np.array([r for r in rows if len(classes[groups[r]]) == 1], dtype=np.intp)
+
+
 def class_counts(y: np.ndarray) -> str:
     names, counts = np.unique(y, return_counts=True)
     return ", ".join(f"{n} {c}" for n, c in zip(names, counts, strict=True))
@@ -343,7 +355,7 @@ def parse_configs(texts: Sequence[str] | None, default: dict | None = None) -> l
     configs = []
     for text in texts:
         config = json.loads(text)
-        for key in ("filters", "dense_units", "image_size"):
+        for key in ("filters", "dense_units", "image_size", "convs_per_block"):
             if isinstance(config.get(key), list):
                 config[key] = tuple(config[key])
         configs.append(config)

@@ -153,3 +153,14 @@ def test_common_smoke_data_and_grouped_split(tmp_path: Path) -> None:
     assert list(folds[0][1]) == list(test0) and list(folds[0][0]) == list(train0)
     paths9, labels9, hashes = common.load_isic9(tmp_path)
     assert len(paths9) == 18 and len(set(labels9)) == 3 and len(hashes) == 18
+
+
+def test_without_conflicts_drops_only_copies_filed_under_two_classes() -> None:
+    common = import_script("_common")
+    labels = np.array(["mel", "sk", "mel", "nv", "nv", "ak", "nv"], dtype=object)
+    groups = np.array(["a", "a", "b", "c", "c", "d", "d"], dtype=object)
+    # group a: one file under mel and sk (a conflict); c: two copies under nv (kept);
+    # d: a conflict, but only when row 6 is in the part being filtered
+    assert list(common.without_conflicts(np.arange(7), labels, groups)) == [2, 3, 4]
+    assert list(common.without_conflicts(np.arange(6), labels, groups)) == [2, 3, 4, 5]
+    assert common.without_conflicts(np.array([0, 1]), labels, groups).dtype == np.intp
