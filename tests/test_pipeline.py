@@ -297,6 +297,19 @@ def test_loky_workers_get_a_capped_thread_count_for_tensorflow():
 # ----------------------------------------------------------- the real CNN in a search
 
 
+# the classifier both searches start from: one epoch of a one-block network on 16 px
+SEARCH_CLASSIFIER = dict(
+    image_size=16,
+    filters=(4,),
+    dense_units=(8,),
+    epochs=1,
+    batch_size=16,
+    early_stopping=False,
+    augment=False,
+    random_state=0,
+)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_grid_search_over_cnn_and_sampler_parameters(n_jobs):
@@ -306,16 +319,7 @@ def test_grid_search_over_cnn_and_sampler_parameters(n_jobs):
     pipe = make_pipeline(
         Rebalancer(random_state=0),
         Augmenter(rotate=10, flip=True, zoom=0.2, random_state=0),
-        LesionClassifier(
-            image_size=16,
-            filters=(4,),
-            dense_units=(8,),
-            epochs=1,
-            batch_size=16,
-            early_stopping=False,
-            augment=False,
-            random_state=0,
-        ),
+        LesionClassifier(**SEARCH_CLASSIFIER),
     )
     # two candidates that differ in a CNN and a sampler parameter keep this affordable
     grid = [
@@ -348,16 +352,7 @@ def test_randomized_search_over_cnn_parameters():
     X, y = _colour_data(n_major=24, n_minor=10, size=16)
     pipe = make_pipeline(
         Rebalancer(random_state=0),
-        LesionClassifier(
-            image_size=16,
-            filters=(4,),
-            dense_units=(8,),
-            epochs=1,
-            batch_size=16,
-            early_stopping=False,
-            augment=False,
-            random_state=0,
-        ),
+        LesionClassifier(**SEARCH_CLASSIFIER),
     )
     search = RandomizedSearchCV(
         pipe,
