@@ -259,8 +259,11 @@ def print_cv_summary(
 def without_conflicts(rows: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """``rows`` less those whose group (file content) is filed under two classes in ``rows``.
 
-    What ``skinlesion.datasets.audit(...).deduplicated()`` drops as conflicting
-    labels; copies filed under one class stay.
+    The byte-identical part of what ``skinlesion.datasets.audit`` reports as
+    conflicts (audit also matches near-identical images by a perceptual hash),
+    computed from the content hashes the split already uses, without reading the
+    files again; on the isic9 split both find the same 110 groups (220 images).
+    Copies filed under one class stay.
     """
     classes: dict = {}
     for r in rows:
