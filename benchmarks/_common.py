@@ -301,12 +301,17 @@ def print_scores(prefix: str, values: dict[str, float]) -> None:
 
 
 def print_recalls(prefix: str, y_true: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> None:
-    """Print each class's recall (sensitivity) at argmax: where balanced accuracy is lost."""
+    """Print each class's recall (sensitivity) at argmax: where balanced accuracy is lost.
+
+    Predictions are the argmax over all ``classes``; a class with no image in
+    ``y_true`` has no recall and is left out of the line.
+    """
     from sklearn.metrics import recall_score
 
     y_pred = classes[np.argmax(proba, axis=1)]
-    recalls = recall_score(y_true, y_pred, labels=classes, average=None, zero_division=0)
-    text = ", ".join(f"{c} {r:.3f}" for c, r in zip(classes, recalls, strict=True))
+    present = classes[np.isin(classes, y_true)]
+    recalls = recall_score(y_true, y_pred, labels=present, average=None)
+    text = ", ".join(f"{c} {r:.3f}" for c, r in zip(present, recalls, strict=True))
     print(f"{prefix} recall per class: {text}", flush=True)
 
 

@@ -42,9 +42,7 @@ def print_clean(prefix: str, clean: np.ndarray, y_test, proba, classes) -> None:
     with warnings.catch_warnings():  # predictions of a class absent from y
         warnings.simplefilter("ignore", UserWarning)
         common.print_scores(f"{prefix} clean test", common.scores(y, p, classes))
-    y_pred = classes[np.argmax(p, axis=1)]
-    text = ", ".join(f"{c} {np.mean(y_pred[y == c] == c):.3f}" for c in classes if np.any(y == c))
-    print(f"{prefix} clean test recall per class: {text}", flush=True)
+    common.print_recalls(f"{prefix} clean test", y, p, classes)
 
 
 def main() -> None:
