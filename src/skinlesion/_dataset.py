@@ -50,6 +50,7 @@ def make_dataset(
     seed: int | None = None,
     cache: bool | None = None,
     cache_bytes: int = 512 * 2**20,
+    mixup: float = 0.0,
 ) -> Any:
     """A batched, prefetched ``tf.data.Dataset`` of uint8 images (and labels).
 
@@ -71,6 +72,12 @@ def make_dataset(
         Paths are cached only when their decoded pixels take at most this many
         bytes; larger path lists are streamed (decoded again on every pass), so
         memory stays bounded.
+    mixup : float, default=0.0
+        When positive (and ``y`` holds one-hot targets), blend each batch with a
+        shuffled copy of itself, images and targets alike, with weights drawn
+        from ``Beta(mixup, mixup)`` (``keras.layers.MixUp``, seeded by ``seed``,
+        so every epoch draws new pairs and weights). The blended pixels are
+        rounded back to uint8, the network's input type.
     """
     tf = import_tf()
     autotune = tf.data.AUTOTUNE
@@ -119,4 +126,22 @@ def make_dataset(
         ds = tf.data.Dataset.from_tensor_slices(X if y is None else (X, y))
         if shuffle:
             ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(autotune)
+    ds = ds.batch(batch_size)
+    if mixup > 0 and y is not None:
+        ds = ds.map(_mixup(mixup, seed))  # sequential: the layer's seed state advances in order
+    return ds.prefetch(autotune)
+
+
+def _mixup(alpha: float, seed: int | None) -> Any:
+    """A ``tf.data`` map that applies ``keras.layers.MixUp`` to (uint8 images, targets)."""
+    tf = import_tf()
+    import keras
+
+    layer = keras.layers.MixUp(alpha=alpha, seed=seed)
+
+    def mix(images: Any, targets: Any) -> Any:
+        mixed = layer({"images": images, "labels": targets})
+        pixels = tf.cast(tf.clip_by_value(tf.round(mixed["images"]), 0, 255), tf.uint8)
+        return pixels, tf.cast(mixed["labels"], targets.dtype)
+
+    return mix

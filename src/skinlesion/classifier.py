@@ -86,6 +86,14 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         plus an equal share of ``label_smoothing`` to every class (Keras'
         ``CategoricalCrossentropy(label_smoothing=...)``). It discourages
         over-confident probabilities; 0 is the plain cross-entropy.
+    mixup : float, default=0.0
+        Train on blends of two images of the same batch, ``w * a + (1 - w) * b``,
+        against the same blend of their one-hot labels (mixup, Zhang et al.,
+        ICLR 2018, via ``keras.layers.MixUp``). ``w`` is drawn for every image and
+        epoch from ``Beta(mixup, mixup)``: small values such as 0.2 keep most
+        blends close to one image, 1 draws ``w`` uniformly. It regularises a
+        network trained from scratch on few images; 0 turns it off. With
+        ``class_weight``, a blend is weighted as the class of its larger part.
     lr_schedule : {"plateau", "cosine"} or None, default="plateau"
         ``"plateau"`` halves the learning rate when the watched loss (validation
         loss, or training loss without a validation split) has not improved for
@@ -167,6 +175,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "patience": [Interval(Integral, 0, None, closed="left")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "mixup": [Interval(Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
         "augment": ["boolean", dict, None],
         "tta": [Options(Integral, {1, 2, 4, 8})],
@@ -192,6 +201,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         patience: int = 5,
         class_weight: str | Mapping[Any, float] | None = None,
         label_smoothing: float = 0.0,
+        mixup: float = 0.0,
         lr_schedule: str | None = "plateau",
         augment: bool | Mapping[str, Any] | None = True,
         tta: int = 1,
@@ -214,6 +224,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.patience = patience
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
+        self.mixup = mixup
         self.lr_schedule = lr_schedule
         self.augment = augment
         self.tta = tta
@@ -300,7 +311,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 augment=self.augment,
                 seed=seed,
             )
-            if self.label_smoothing:  # one-hot targets, which Keras smooths
+            if self.label_smoothing or self.mixup:  # one-hot targets, smoothed or blended
                 targets = np.eye(len(self.classes_), dtype=np.float32)[y_enc]
                 loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
             else:
@@ -320,6 +331,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 batch_size=self.batch_size,
                 shuffle=True,
                 seed=seed,
+                mixup=self.mixup,
             )
             validation = None
             if len(val_idx):
