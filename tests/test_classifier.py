@@ -157,6 +157,24 @@ def test_same_random_state_gives_identical_predictions(fitted, data):
     assert again.history_ == fitted.history_
 
 
+def test_a_global_tensorflow_seed_does_not_change_a_seeded_fit(fitted, data):
+    """random_state alone fixes the model: a global TensorFlow seed set before fit
+    (as keras.utils.set_random_seed sets it, perhaps in another library) changes
+    nothing, and fit leaves that seed as the user set it."""
+    import tensorflow as tf
+    from tensorflow.python.eager import context
+
+    X, y = data
+    tf.random.set_seed(123)
+    try:
+        again = LesionClassifier(**TINY, random_state=0).fit(X, y)
+        assert context.global_seed() == 123
+    finally:
+        tf.random.set_seed(None)
+    np.testing.assert_array_equal(again.predict_proba(X), fitted.predict_proba(X))
+    assert again.history_ == fitted.history_
+
+
 def test_fit_leaves_global_state_as_it_was(data):
     X, y = data
     from tensorflow.python.framework import config

@@ -24,6 +24,33 @@ _decode_errors_lock = threading.Lock()
 
 
 @contextlib.contextmanager
+def _without_global_seed() -> Iterator[None]:
+    """Resolve ``tf.data`` op seeds as a fresh process would, whatever the global seed.
+
+    ``Dataset.shuffle(seed=s)`` pairs ``s`` with TensorFlow's global seed when one
+    has been set (``tf.random.set_seed``, ``keras.utils.set_random_seed``, perhaps
+    by another library in the same process), so one ``random_state`` would give
+    another shuffle order, and another model, after such a call. The pair is
+    fixed when the dataset is built, so the global seed is hidden for that moment
+    only and then put back untouched (the sequence of the user's own unseeded
+    random ops is not advanced or reset).
+    """
+    import_tf()
+    from tensorflow.python.eager import context  # the global seed's only home
+
+    ctx = context.context()
+    saved = getattr(ctx, "_seed", None)
+    if saved is None:
+        yield
+        return
+    ctx._seed = None
+    try:
+        yield
+    finally:
+        ctx._seed = saved
+
+
+@contextlib.contextmanager
 def reraise_image_errors() -> Iterator[None]:
     """Turn a TensorFlow error caused by an unreadable file back into ImageReadError."""
     tf = import_tf()
@@ -79,6 +106,21 @@ def make_dataset(
         so every epoch draws new pairs and weights). The blended pixels are
         rounded back to uint8, the network's input type.
     """
+    with _without_global_seed():
+        return _make_dataset(X, y, size, batch_size, shuffle, seed, cache, cache_bytes, mixup)
+
+
+def _make_dataset(
+    X: np.ndarray,
+    y: np.ndarray | None,
+    size: tuple[int, int],
+    batch_size: int,
+    shuffle: bool,
+    seed: int | None,
+    cache: bool | None,
+    cache_bytes: int,
+    mixup: float,
+) -> Any:
     tf = import_tf()
     autotune = tf.data.AUTOTUNE
     n = len(X)
