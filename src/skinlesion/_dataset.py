@@ -21,6 +21,7 @@ from skinlesion.images import ImageReadError, is_path_array, read_image, resize_
 # tf.errors.OpError; the original ImageReadError is kept here to re-raise it.
 _decode_errors: list[ImageReadError] = []
 _decode_errors_lock = threading.Lock()
+_global_seed_lock = threading.RLock()
 
 
 @contextlib.contextmanager
@@ -39,15 +40,16 @@ def _without_global_seed() -> Iterator[None]:
     from tensorflow.python.eager import context  # the global seed's only home
 
     ctx = context.context()
-    saved = getattr(ctx, "_seed", None)
-    if saved is None:
-        yield
-        return
-    ctx._seed = None
-    try:
-        yield
-    finally:
-        ctx._seed = saved
+    with _global_seed_lock:  # fits in threads must not see each other's None
+        saved = getattr(ctx, "_seed", None)
+        if saved is None:
+            yield
+            return
+        ctx._seed = None
+        try:
+            yield
+        finally:
+            ctx._seed = saved
 
 
 @contextlib.contextmanager
