@@ -200,30 +200,51 @@ def test_class_weight_balanced_and_dict(data):
         LesionClassifier(**TINY, class_weight={"unicorn": 2.0}).fit(X, y)
 
 
-def test_label_smoothing_caps_the_confidence_the_network_learns(data):
+#: Settings under which TINY fits its 60 training images: no augmentation, no
+#: dropout, a high rate, a fixed budget.
+OVERFIT = {
+    **TINY,
+    "epochs": 40,
+    "learning_rate": 1e-2,
+    "augment": False,
+    "dropout": 0.0,
+    "early_stopping": False,
+    "validation_fraction": 0.0,
+    "random_state": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def overfitted(data):
+    X, y = data
+    return LesionClassifier(**OVERFIT).fit(X, y)
+
+
+def test_label_smoothing_caps_the_confidence_the_network_learns(data, overfitted):
     """Smoothed targets give the true class at most 1 - eps + eps / k, and the fit
     stays under that cap; plain cross-entropy goes past it on the same data."""
     X, y = data
-    params = {
-        **TINY,
-        "epochs": 40,
-        "learning_rate": 1e-2,
-        "augment": False,
-        "dropout": 0.0,
-        "early_stopping": False,
-        "validation_fraction": 0.0,
-        "random_state": 0,
-    }
-    plain = LesionClassifier(**params).fit(X, y)
+    plain = overfitted
     eps, k = 0.6, len(np.unique(y))
     cap = 1 - eps + eps / k
-    smoothed = LesionClassifier(**params, label_smoothing=eps, class_weight="balanced")
+    smoothed = LesionClassifier(**OVERFIT, label_smoothing=eps, class_weight="balanced")
     smoothed.fit(X, y)
     assert plain.predict_proba(X).max(axis=1).mean() > cap + 0.05
     assert smoothed.predict_proba(X).max(axis=1).mean() < cap + 0.05
     assert smoothed.history_["accuracy"][-1] > 1 / k  # "accuracy" still reads one-hot targets
     with pytest.raises(ValueError, match="label_smoothing"):
         LesionClassifier(**TINY, label_smoothing=1.0).fit(X, y)
+
+
+def test_mixup_lowers_the_confidence_the_network_learns(data, overfitted):
+    """Mixed targets reward hedged probabilities: trained to fit its training
+    images, the mixup network is far less sure of them than the plain one."""
+    X, y = data
+    mixed = LesionClassifier(**OVERFIT, mixup=1.0, class_weight="balanced").fit(X, y)
+    confidence_plain = overfitted.predict_proba(X).max(axis=1).mean()
+    confidence_mixed = mixed.predict_proba(X).max(axis=1).mean()
+    assert confidence_mixed < confidence_plain - 0.05
+    assert mixed.score(X, y) > 1 / len(np.unique(y))  # it still learns the classes
 
 
 def test_groups_keep_each_group_on_one_side_of_the_validation_split(data):
