@@ -69,6 +69,7 @@ def reraise_image_errors() -> Iterator[None]:
         raise
 
 
+@_without_global_seed()
 def make_dataset(
     X: np.ndarray,
     y: np.ndarray | None,
@@ -108,21 +109,6 @@ def make_dataset(
         so every epoch draws new pairs and weights). The blended pixels are
         rounded back to uint8, the network's input type.
     """
-    with _without_global_seed():
-        return _make_dataset(X, y, size, batch_size, shuffle, seed, cache, cache_bytes, mixup)
-
-
-def _make_dataset(
-    X: np.ndarray,
-    y: np.ndarray | None,
-    size: tuple[int, int],
-    batch_size: int,
-    shuffle: bool,
-    seed: int | None,
-    cache: bool | None,
-    cache_bytes: int,
-    mixup: float,
-) -> Any:
     tf = import_tf()
     autotune = tf.data.AUTOTUNE
     n = len(X)
