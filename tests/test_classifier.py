@@ -247,6 +247,17 @@ def test_mixup_lowers_the_confidence_the_network_learns(data, overfitted):
     assert mixed.score(X, y) > 1 / len(np.unique(y))  # it still learns the classes
 
 
+def test_mixup_is_repeatable_and_differs_from_plain_training(fitted, data):
+    X, y = data
+    a = LesionClassifier(**TINY, mixup=0.4, random_state=0).fit(X, y)
+    b = LesionClassifier(**TINY, mixup=0.4, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.allclose(a.predict_proba(X), fitted.predict_proba(X))
+    assert a.history_["loss"] != fitted.history_["loss"]
+    with pytest.raises(ValueError, match="mixup"):
+        LesionClassifier(**TINY, mixup=-0.1).fit(X, y)
+
+
 def test_groups_keep_each_group_on_one_side_of_the_validation_split(data):
     X, y = data
     groups = np.arange(len(y)) // 4  # 15 "lesions" of 4 images each

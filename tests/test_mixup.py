@@ -1,14 +1,20 @@
-"""Mixup (``LesionClassifier(mixup=...)``): blended images carry blended labels."""
+"""Mixup in the training pipeline (``make_dataset(mixup=...)``): blended images
+carry blended labels. The classifier's ``mixup`` parameter is tested in
+test_classifier.py."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from skinlesion import LesionClassifier, _dataset
+from skinlesion import _dataset
 from skinlesion.datasets import make_lesions
 
-TINY = dict(image_size=16, filters=(4, 8), dense_units=(8,), epochs=2, batch_size=16)
+
+@pytest.fixture(scope="module")
+def onehot_lesions():
+    X, y = make_lesions(n_samples=20, image_size=8, random_state=0)
+    return X, np.eye(3, dtype=np.float32)[np.unique(y, return_inverse=True)[1]]
 
 
 def _batches(ds):
@@ -36,9 +42,8 @@ def test_each_mixed_image_is_the_blend_its_label_says():
     assert blended > n // 2  # Beta(1, 1): most weights are far from 0 and 1
 
 
-def test_mixup_is_seeded_and_new_every_epoch():
-    X, y = make_lesions(n_samples=20, image_size=8, random_state=0)
-    onehot = np.eye(3, dtype=np.float32)[np.unique(y, return_inverse=True)[1]]
+def test_mixup_is_seeded_and_new_every_epoch(onehot_lesions):
+    X, onehot = onehot_lesions
 
     def make(seed):
         return _dataset.make_dataset(
@@ -53,26 +58,8 @@ def test_mixup_is_seeded_and_new_every_epoch():
     assert not all(np.array_equal(ta, tb) for (_, ta), (_, tb) in zip(epoch1, epoch2, strict=True))
 
 
-def test_without_mixup_the_targets_are_untouched():
-    X, y = make_lesions(n_samples=20, image_size=8, random_state=0)
-    onehot = np.eye(3, dtype=np.float32)[np.unique(y, return_inverse=True)[1]]
+def test_without_mixup_the_targets_are_untouched(onehot_lesions):
+    X, onehot = onehot_lesions
     ds = _dataset.make_dataset(X, onehot, size=(8, 8), batch_size=10, shuffle=True, seed=1)
     targets = np.concatenate([t for _, t in _batches(ds)])
     assert set(np.unique(targets)) == {0.0, 1.0}
-
-
-def test_classifier_with_mixup_is_repeatable_and_differs_from_without():
-    X, y = make_lesions(n_samples=60, image_size=16, random_state=0)
-    params = {**TINY, "random_state": 0}
-    a = LesionClassifier(**params, mixup=0.4).fit(X, y)
-    b = LesionClassifier(**params, mixup=0.4).fit(X, y)
-    plain = LesionClassifier(**params).fit(X, y)
-    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
-    assert not np.allclose(a.predict_proba(X), plain.predict_proba(X))
-    assert a.history_["loss"] != plain.history_["loss"]
-
-
-def test_negative_mixup_is_refused_by_name():
-    X, y = make_lesions(n_samples=20, image_size=16, random_state=0)
-    with pytest.raises(ValueError, match="mixup"):
-        LesionClassifier(**TINY, mixup=-0.1).fit(X, y)
