@@ -106,6 +106,12 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         On-the-fly augmentation inside the network during training (flips,
         rotation, zoom, contrast); a dict sets some of them, e.g.
         ``{"flip": True, "rotation": 0.5}``.
+    color_constancy : float, default=None
+        Divide out each image's illuminant before the network sees it
+        (shades-of-grey colour constancy with this Minkowski power; 6 is the
+        usual choice for dermoscopy, 1 is grey world), at training and at
+        prediction alike. It evens out the colour casts of different cameras
+        and lights. ``None`` keeps the colours as they are.
     tta : {1, 2, 4, 8}, default=1
         Test-time augmentation: :meth:`predict_proba` averages the network's
         probabilities over this many views of each image, which a dermoscopic
@@ -178,6 +184,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "mixup": [Interval(Real, 0, None, closed="left")],
         "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
         "augment": ["boolean", dict, None],
+        "color_constancy": [Interval(Real, 1, None, closed="left"), None],
         "tta": [Options(Integral, {1, 2, 4, 8})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -204,6 +211,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         mixup: float = 0.0,
         lr_schedule: str | None = "plateau",
         augment: bool | Mapping[str, Any] | None = True,
+        color_constancy: float | None = None,
         tta: int = 1,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
@@ -227,6 +235,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.mixup = mixup
         self.lr_schedule = lr_schedule
         self.augment = augment
+        self.color_constancy = color_constancy
         self.tta = tta
         self.random_state = random_state
         self.verbose = verbose
@@ -309,6 +318,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 dropout=self.dropout,
                 batch_norm=self.batch_norm,
                 augment=self.augment,
+                color_constancy=self.color_constancy,
                 seed=seed,
             )
             if self.label_smoothing or self.mixup:  # one-hot targets, smoothed or blended
@@ -732,6 +742,8 @@ def _model_to_bytes(model: Any) -> bytes:
 def _model_from_bytes(data: bytes) -> Any:
     import_tf()
     import keras
+
+    import skinlesion._layers  # noqa: F401  (registers the network's own layers)
 
     with tempfile.TemporaryDirectory() as folder:
         file = os.path.join(folder, "model.keras")

@@ -109,16 +109,17 @@ def build_cnn(
     dropout: float = 0.3,
     batch_norm: bool = True,
     augment: Augment = True,
+    color_constancy: float | None = None,
     seed: int | None = None,
 ) -> Any:
     """Build the lesion CNN (uncompiled) from scratch, with no pretrained weights.
 
     The network takes ``uint8`` RGB images and rescales them itself. It is:
-    optional augmentation layers (active in training only) -> for each entry of
-    ``filters``: ``convs_per_block`` times (convolution, optional batch
-    normalisation, ReLU), then 2x2 max pooling -> global average pooling ->
-    dropout -> for each entry of ``dense_units``: dense + ReLU + dropout ->
-    softmax over ``n_classes``.
+    optional colour constancy -> optional augmentation layers (active in
+    training only) -> for each entry of ``filters``: ``convs_per_block`` times
+    (convolution, optional batch normalisation, ReLU), then 2x2 max pooling ->
+    global average pooling -> dropout -> for each entry of ``dense_units``:
+    dense + ReLU + dropout -> softmax over ``n_classes``.
 
     Parameters
     ----------
@@ -143,6 +144,12 @@ def build_cnn(
         Batch normalisation after each convolution.
     augment : bool or dict, default=True
         On-the-fly augmentation (see :func:`resolve_augmentation`).
+    color_constancy : float, default=None
+        Divide out each image's illuminant, estimated by the shades-of-grey
+        method with this Minkowski power (6 is the usual choice for dermoscopy,
+        1 is grey world), before anything else; it is part of the network, so it
+        applies at training and at prediction alike. ``None`` leaves the colours
+        as they are.
     seed : int, default=None
         Seeds every weight initialiser, dropout and augmentation layer, so two
         builds with the same seed are identical without touching global seeds.
@@ -181,6 +188,15 @@ def build_cnn(
     spec = resolve_augmentation(augment)
     inputs = keras.Input(shape=tuple(input_shape), dtype="uint8", name="image")
     x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
+    if color_constancy is not None:
+        if not color_constancy >= 1:
+            raise ValueError(
+                f"color_constancy must be a Minkowski power >= 1 (6 is usual), or None "
+                f"for none; got {color_constancy!r}."
+            )
+        from skinlesion._layers import ShadesOfGray
+
+        x = ShadesOfGray(color_constancy, name="color_constancy")(x)
     if spec["flip"]:
         x = layers.RandomFlip("horizontal_and_vertical", seed=next_seed(), name="aug_flip")(x)
     if spec["rotation"] > 0:

@@ -1,0 +1,94 @@
+"""Shades-of-grey colour constancy: the layer, and LesionClassifier(color_constancy=...)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skinlesion import LesionClassifier, build_cnn, load_model
+from skinlesion.datasets import make_lesions
+
+
+def shades_of_gray(images, power=6.0):
+    from skinlesion._layers import ShadesOfGray
+
+    return np.asarray(ShadesOfGray(power)(np.asarray(images, dtype="float32")))
+
+
+@pytest.fixture(scope="module")
+def neutral():
+    """Four grey-ish images (channels differ per pixel, not on average), in [0.1, 0.5]."""
+    rng = np.random.default_rng(0)
+    grey = rng.uniform(0.1, 0.5, size=(4, 12, 12, 1))
+    wiggle = rng.uniform(-0.05, 0.05, size=(4, 12, 12, 3))
+    return np.clip(grey + wiggle, 0.0, 1.0).astype("float32")
+
+
+def test_a_grey_image_is_left_unchanged():
+    grey = np.repeat(np.linspace(0.0, 0.8, 64, dtype="float32").reshape(1, 8, 8, 1), 3, axis=-1)
+    np.testing.assert_allclose(shades_of_gray(grey), grey, atol=1e-5)
+
+
+@pytest.mark.parametrize("power", [1.0, 6.0])
+def test_a_colour_cast_is_divided_out(neutral, power):
+    cast = neutral * np.array([1.0, 0.75, 0.5], dtype="float32")  # a yellowish light
+    before = cast.mean(axis=(1, 2))
+    out = shades_of_gray(cast, power)
+    after = out.mean(axis=(1, 2))
+    # the cast image's channel means differ by up to half; corrected, by a few per cent
+    assert (before.max(axis=1) / before.min(axis=1)).min() > 1.9
+    assert (after.max(axis=1) / after.min(axis=1)).max() < 1.1
+    # and the corrected cast image is the corrected neutral one, up to one brightness
+    # factor per image: the cast changed the colours, not the lesion
+    ratio = out / shades_of_gray(neutral, power)
+    per_image = np.broadcast_to(ratio.mean(axis=(1, 2, 3), keepdims=True), ratio.shape)
+    np.testing.assert_allclose(ratio, per_image, rtol=1e-4)
+
+
+def test_black_images_and_empty_channels_stay_finite():
+    black = np.zeros((1, 4, 4, 3), dtype="float32")
+    red = np.zeros((1, 4, 4, 3), dtype="float32")
+    red[..., 0] = 0.6
+    out = shades_of_gray(np.concatenate([black, red]))
+    assert np.isfinite(out).all()
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    np.testing.assert_array_equal(out[0], 0.0)
+    np.testing.assert_array_equal(out[1, ..., 1:], 0.0)
+
+
+def test_the_network_corrects_colours_first_only_when_asked():
+    plain = build_cnn((16, 16, 3), 3, filters=(4,), seed=0)
+    corrected = build_cnn((16, 16, 3), 3, filters=(4,), color_constancy=6, seed=0)
+    names = [layer.name for layer in corrected.layers]
+    assert "color_constancy" not in [layer.name for layer in plain.layers]
+    assert names.index("color_constancy") == names.index("rescale") + 1
+    assert corrected.get_layer("color_constancy").power == 6.0
+    with pytest.raises(ValueError, match=r"color_constancy must be a Minkowski power >= 1"):
+        build_cnn((16, 16, 3), 3, filters=(4,), color_constancy=0.5)
+
+
+def test_classifier_applies_it_at_prediction_and_reloads_it_in_a_new_process(tmp_path):
+    X, y = make_lesions(n_samples=60, image_size=16, random_state=0)
+    tiny = dict(image_size=16, filters=(4, 8), dense_units=(8,), epochs=1, random_state=0)
+    clf = LesionClassifier(**tiny, color_constancy=6).fit(X, y)
+    plain = LesionClassifier(**tiny).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert not np.allclose(proba, plain.predict_proba(X))  # the layer is in the path
+    with pytest.raises(InvalidParameterError, match="color_constancy"):
+        LesionClassifier(**tiny, color_constancy=0).fit(X, y)
+
+    path = clf.save(tmp_path / "cc.skl")
+    np.save(tmp_path / "X.npy", X)
+    # A fresh interpreter has never imported the layer's module: loading must register it.
+    code = (
+        "import sys, numpy as np; from skinlesion import load_model; "
+        f"p = load_model({str(path)!r}).predict_proba(np.load({str(tmp_path / 'X.npy')!r})); "
+        f"np.save({str(tmp_path / 'p.npy')!r}, p)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), proba)
+    assert load_model(path).color_constancy == 6
