@@ -403,6 +403,9 @@ def fit_and_score(
     :class:`~sklearn.ensemble.VotingClassifier` (``voting="soft"``: the mean of
     their probabilities) and also prints each member's own test scores, so the
     first member is the single model of the same run, a paired comparison.
+    ``"random_state": s`` seeds the model (and the ``Rebalancer``) with ``s``
+    instead of ``seed``, which still draws the split: another draw of the same
+    model on the same test images.
     """
     import sklearn
 
@@ -412,6 +415,7 @@ def fit_and_score(
     use_pipeline = bool(config.pop("pipeline", False))
     plateau = bool(config.pop("lr_plateau", False))
     n_members = int(config.pop("ensemble", 1))
+    model_seed = int(config.pop("random_state", seed))
     if smoke:
         config.update(epochs=1, image_size=16, filters=(4, 8))
 
@@ -423,15 +427,16 @@ def fit_and_score(
 
         return make_pipeline(Rebalancer(random_state=member_seed), clf)
 
-    estimator = make(seed)
+    estimator = make(model_seed)
     if n_members > 1:
         from sklearn.ensemble import VotingClassifier
 
         estimator = VotingClassifier(
-            [(f"member{j}", make(seed + j)) for j in range(n_members)], voting="soft"
+            [(f"member{j}", make(model_seed + j)) for j in range(n_members)], voting="soft"
         )
     print(
         f"{name}: LesionClassifier({describe(config)})"
+        f"{f', random_state={model_seed}' if model_seed != seed else ''}"
         f"{', ReduceLROnPlateau' if plateau else ''}"
         f"{' after Rebalancer()' if use_pipeline else ''}"
         f"{f', soft vote of {n_members} seeds' if n_members > 1 else ''}",
@@ -483,7 +488,7 @@ def fit_and_score(
     if n_members > 1:
         for j, member in enumerate(members):
             print_scores(
-                f"{name} member {j} (seed {seed + j}) test",
+                f"{name} member {j} (seed {model_seed + j}) test",
                 scores(y_test, member.predict_proba(X_test), classes),
             )
     print_scores(f"{name} test", values)
