@@ -73,14 +73,24 @@ def test_script_smoke_run_prints_its_figures(name: str) -> None:
 
 @pytest.mark.slow
 def test_ensemble_config_scores_the_vote_and_each_member() -> None:
-    """``"ensemble": 2`` soft-votes two seeds and prints each member's own scores."""
-    out = run_script("bench_ham10000.py", "--config", '{"ensemble": 2}')
+    """``"ensemble": 2`` soft-votes two seeds and prints each member's own scores;
+    ``"random_state"`` moves the models' seeds but not the split's."""
+    out = run_script(
+        "bench_ham10000.py",
+        "--config",
+        '{"ensemble": 2}',
+        "--config",
+        '{"ensemble": 2, "random_state": 5}',
+    )
     for line in (
         "soft vote of 2 seeds",
         "config0 member 0 (seed 0) test accuracy:",
         "config0 member 1 (seed 1) test accuracy:",
         "config0 test accuracy:",
         "config0 targets met:",
+        "random_state=5, soft vote of 2 seeds",
+        "config1 member 0 (seed 5) test accuracy:",
+        "config1 member 1 (seed 6) test accuracy:",
     ):
         assert line in out, f"the ensemble run did not print {line!r}:\n{out}"
 
