@@ -38,6 +38,11 @@ SCRIPTS = {
     "bench_throughput.py": ["fit ratio, array", "predict ratio", "forward FLOPs per image"],
     "bench_memory.py": ["peak RSS during fit:"],
     "bench_metrics.py": ["speed-up of clinical_report over scikit-learn calls:"],
+    "bench_colour.py": [
+        "chance balanced accuracy:",
+        "illuminant chromaticity (3) test balanced_accuracy:",
+        "channel means and sds after color_constancy (6) test macro_roc_auc:",
+    ],
     "bench_augmenter.py": [
         "Augmenter, array / Augmentor Pipeline.sample:",
         "Augmenter, paths / Augmentor Pipeline.sample:",

@@ -111,7 +111,10 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         (shades-of-grey colour constancy with this Minkowski power; 6 is the
         usual choice for dermoscopy, 1 is grey world), at training and at
         prediction alike. It evens out the colour casts of different cameras
-        and lights. ``None`` keeps the colours as they are.
+        and lights, but also any class information in an image's overall colour:
+        on the 9-class ISIC set it lowered balanced accuracy by 0.08-0.13 on each
+        of three seeds (see ``benchmarks/RESULTS.md``). ``None`` keeps the
+        colours as they are.
     tta : {1, 2, 4, 8}, default=1
         Test-time augmentation: :meth:`predict_proba` averages the network's
         probabilities over this many views of each image, which a dermoscopic
