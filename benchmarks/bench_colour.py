@@ -31,8 +31,9 @@ def colour_features(images: np.ndarray, power: float) -> dict[str, np.ndarray]:
     from skinlesion._layers import ShadesOfGray
 
     x = images.astype(np.float32) / 255.0
-    illuminant = np.mean(x.astype(np.float64) ** power, axis=(1, 2)) ** (1.0 / power)
-    corrected = np.asarray(ShadesOfGray(power)(x))
+    layer = ShadesOfGray(power)
+    illuminant = np.asarray(layer.illuminant(x)).reshape(len(x), 3)
+    corrected = np.asarray(layer(x))
     return {
         "illuminant chromaticity (3)": illuminant / np.linalg.norm(illuminant, axis=1)[:, None],
         "channel means and sds (6)": np.hstack([x.mean(axis=(1, 2)), x.std(axis=(1, 2))]),

@@ -33,11 +33,15 @@ class ShadesOfGray(keras.layers.Layer):
         super().__init__(**kwargs)
         self.power = float(power)
 
-    def call(self, inputs: Any) -> Any:
-        x = ops.cast(inputs, self.compute_dtype)
-        illuminant = ops.power(
+    def illuminant(self, x: Any) -> Any:
+        """Each image's illuminant, ``(batch, 1, 1, 3)``: the channels' power-means."""
+        return ops.power(
             ops.mean(ops.power(x, self.power), axis=(1, 2), keepdims=True), 1.0 / self.power
         )
+
+    def call(self, inputs: Any) -> Any:
+        x = ops.cast(inputs, self.compute_dtype)
+        illuminant = self.illuminant(x)
         # Scale the illuminant to unit length; a neutral (grey) one is 1/sqrt(3) per
         # channel and leaves the image unchanged.
         norm = ops.sqrt(ops.sum(ops.square(illuminant), axis=-1, keepdims=True))
