@@ -14,6 +14,7 @@ from PIL import Image
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skinlesion import LesionClassifier, load_model
 from skinlesion.datasets import make_lesions
@@ -256,6 +257,27 @@ def test_mixup_is_repeatable_and_differs_from_plain_training(fitted, data):
     assert a.history_["loss"] != fitted.history_["loss"]
     with pytest.raises(ValueError, match="mixup"):
         LesionClassifier(**TINY, mixup=-0.1).fit(X, y)
+
+
+def test_color_constancy_applies_at_prediction_and_reloads_in_a_new_process(fitted, data, tmp_path):
+    X, y = data
+    clf = LesionClassifier(**TINY, color_constancy=6, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert not np.allclose(proba, fitted.predict_proba(X))  # the layer is in the path
+    with pytest.raises(InvalidParameterError, match="color_constancy"):
+        LesionClassifier(**TINY, color_constancy=0).fit(X, y)
+
+    path = clf.save(tmp_path / "cc.skl")
+    np.save(tmp_path / "X.npy", X)
+    # A fresh interpreter has never imported the layer's module: loading must register it.
+    code = (
+        "import numpy as np; from skinlesion import load_model; "
+        f"p = load_model({str(path)!r}).predict_proba(np.load({str(tmp_path / 'X.npy')!r})); "
+        f"np.save({str(tmp_path / 'p.npy')!r}, p)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), proba)
+    assert load_model(path).color_constancy == 6
 
 
 def test_groups_keep_each_group_on_one_side_of_the_validation_split(data):

@@ -1,16 +1,12 @@
-"""Shades-of-grey colour constancy: the layer, and LesionClassifier(color_constancy=...)."""
+"""Shades-of-grey colour constancy: the layer and the network. The classifier's
+``color_constancy`` parameter is tested in test_classifier.py."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
-from sklearn.utils._param_validation import InvalidParameterError
 
-from skinlesion import LesionClassifier, build_cnn, load_model
-from skinlesion.datasets import make_lesions
+from skinlesion import build_cnn
 
 
 def shades_of_gray(images, power=6.0):
@@ -69,26 +65,3 @@ def test_the_network_corrects_colours_first_only_when_asked():
     assert corrected.get_layer("color_constancy").power == 6.0
     with pytest.raises(ValueError, match=r"color_constancy must be a Minkowski power >= 1"):
         build_cnn((16, 16, 3), 3, filters=(4,), color_constancy=0.5)
-
-
-def test_classifier_applies_it_at_prediction_and_reloads_it_in_a_new_process(tmp_path):
-    X, y = make_lesions(n_samples=60, image_size=16, random_state=0)
-    tiny = dict(image_size=16, filters=(4, 8), dense_units=(8,), epochs=1, random_state=0)
-    clf = LesionClassifier(**tiny, color_constancy=6).fit(X, y)
-    plain = LesionClassifier(**tiny).fit(X, y)
-    proba = clf.predict_proba(X)
-    assert not np.allclose(proba, plain.predict_proba(X))  # the layer is in the path
-    with pytest.raises(InvalidParameterError, match="color_constancy"):
-        LesionClassifier(**tiny, color_constancy=0).fit(X, y)
-
-    path = clf.save(tmp_path / "cc.skl")
-    np.save(tmp_path / "X.npy", X)
-    # A fresh interpreter has never imported the layer's module: loading must register it.
-    code = (
-        "import sys, numpy as np; from skinlesion import load_model; "
-        f"p = load_model({str(path)!r}).predict_proba(np.load({str(tmp_path / 'X.npy')!r})); "
-        f"np.save({str(tmp_path / 'p.npy')!r}, p)"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), proba)
-    assert load_model(path).color_constancy == 6
