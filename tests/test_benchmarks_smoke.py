@@ -179,3 +179,34 @@ def test_without_conflicts_drops_only_copies_filed_under_two_classes() -> None:
     assert list(common.without_conflicts(np.arange(7), labels, groups)) == [2, 3, 4]
     assert list(common.without_conflicts(np.arange(6), labels, groups)) == [2, 3, 4, 5]
     assert common.without_conflicts(np.array([0, 1]), labels, groups).dtype == np.intp
+
+
+def test_flops_per_image_counts_each_convolution_and_dense_layer() -> None:
+    """A one-block network small enough to count by hand."""
+    from skinlesion.network import build_cnn
+
+    flops = import_script("bench_throughput").flops_per_image
+    model = build_cnn((8, 8, 3), 2, filters=(4,), dense_units=(5,), augment=False)
+    conv = 2 * 8 * 8 * 3 * 3 * 3 * 4  # output pixels x kernel x channels in x out
+    dense = 2 * 4 * 5 + 2 * 5 * 2  # pooled features -> 5 units -> 2 classes
+    assert flops(model) == conv + dense
+
+
+@pytest.mark.parametrize(
+    ("size", "filters", "convs_per_block", "mflop"),
+    [
+        (64, (32, 64, 128, 256), 1, 120.4),
+        (64, (32, 64, 128, 256), (1, 1, 2, 2), 271.4),
+        (64, (32, 64, 128, 256), 2, 422.4),
+        (96, (16, 32, 64, 128, 256), (1, 1, 1, 2, 2), 177.9),
+    ],
+)
+def test_flops_quoted_in_the_docs_follow_the_network(
+    size: int, filters: tuple[int, ...], convs_per_block, mflop: float
+) -> None:
+    """RESULTS.md, the training guide and the CHANGELOG quote these forward FLOPs."""
+    from skinlesion.network import build_cnn
+
+    flops = import_script("bench_throughput").flops_per_image
+    model = build_cnn((size, size, 3), 9, filters=filters, convs_per_block=convs_per_block)
+    assert flops(model) / 1e6 == pytest.approx(mflop, abs=0.05)
