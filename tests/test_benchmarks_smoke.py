@@ -47,6 +47,12 @@ SCRIPTS = {
         "Augmenter, array / Augmentor Pipeline.sample:",
         "Augmenter, paths / Augmentor Pipeline.sample:",
     ],
+    "bench_audit.py": [
+        "isic9 vs ham10000 hash alone finds:",
+        "isic9 vs isic2017 hash other matches:",
+        "ham10000 vs isic2017 audit time:",
+        "isic9 vs ham10000 without_leaks drops:",
+    ],
     "bench_search_parallel.py": [
         "speed-up n_jobs=2 over n_jobs=1:",
         "max score difference n_jobs=2 vs n_jobs=1:",

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skinlesion.datasets import audit, load_image_folder, make_lesions
-from skinlesion.datasets.audit import perceptual_hash
+from skinlesion.datasets import audit, load_ham10000, load_image_folder, make_lesions
+from skinlesion.datasets._diagnoses import agree
+from skinlesion.datasets.audit import isic_id, perceptual_hash
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +190,224 @@ def test_real_isic9_duplicates(shared_data):
     assert suffix_copies <= redundant
     clean = report.deduplicated()
     assert not set(map(str, clean.paths)) & {s for g in report.conflicts for s in g.sources}
+
+
+# ----------------------------------------------------------------------------------------
+# across data sets: other layouts, sizes and class names
+# ----------------------------------------------------------------------------------------
+def _write_ham(root: Path, images: list[np.ndarray], ids: list[str], dx: list[str]) -> Path:
+    """A HAM10000 layout: images/<image_id>.jpg and HAM10000_metadata.csv."""
+    (root / "images").mkdir(parents=True)
+    lines = ["lesion_id,image_id,dx,dx_type,age,sex,localization"]
+    for k, (image, iid, code) in enumerate(zip(images, ids, dx, strict=True)):
+        Image.fromarray(image).save(root / "images" / f"{iid}.jpg", quality=90)
+        lines.append(f"HAM_{k // 2:07d},{iid},{code},histo,50.0,male,back")
+    (root / "HAM10000_metadata.csv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def _resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` squeezed to (width, height), as an uploader's copy at another resolution."""
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS))
+
+
+@pytest.fixture(scope="module")
+def two_sets(tmp_path_factory):
+    """An ISIC class-per-folder set (48 x 48) and a HAM10000 folder (64 x 48) sharing 4 images.
+
+    Shared: ISIC_0000000 (melanoma = mel), ISIC_0000001 (seborrheic keratosis = bkl),
+    ISIC_0000002 (nevus in the ISIC set, mel in HAM10000: the labels disagree), and
+    the image of ISIC_0000003, renamed ``scan_003`` in HAM10000 (no id: only the
+    perceptual hash can find it).
+    """
+    root = tmp_path_factory.mktemp("two_sets")
+    X, _ = make_lesions(n_samples=16, image_size=48, random_state=1)
+    names = ["melanoma", "seborrheic keratosis", "nevus", "nevus"] + ["nevus", "melanoma"] * 6
+    isic = root / "isic" / "Train"
+    for i, (image, label) in enumerate(zip(X[:10], names, strict=False)):
+        (isic / label).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(isic / label / f"ISIC_{i:07d}.jpg", quality=95)
+    ham_images = [_resized(X[i], (64, 48)) for i in [0, 1, 2, 3, 10, 11, 12, 13, 14, 15]]
+    ham_ids = ["ISIC_0000000", "ISIC_0000001", "ISIC_0000002", "scan_003"] + [
+        f"ISIC_{i:07d}" for i in range(100, 106)
+    ]
+    ham_dx = ["mel", "bkl", "mel", "nv", "nv", "nv", "mel", "bkl", "nv", "df"]
+    ham = _write_ham(root / "ham", ham_images, ham_ids, ham_dx)
+    return isic, ham
+
+
+def test_isic_id_from_file_names():
+    assert isic_id("Train/melanoma/ISIC_0000139.jpg") == "ISIC_0000139"
+    assert isic_id("ISIC_0025509(1).jpg") == "ISIC_0025509"
+    assert isic_id("isic-0024306_downsampled.png") == "ISIC_0024306"
+    assert isic_id(Path("ISIC_0024306") / "scan.jpg") is None  # the name, not the folder
+    assert isic_id("ISIC_00243060.jpg") is None  # eight digits: not an ISIC id
+    assert isic_id("XISIC_0024306.jpg") is None
+
+
+def test_audit_across_layouts_and_sizes(two_sets):
+    isic, ham = two_sets
+    report = audit(isic, test=ham)
+    assert report.class_counts["test"] == {"bkl": 2, "df": 1, "mel": 3, "nv": 4}  # HAM's codes
+    assert report.odd_size == []  # each set has its own size: no image is odd within its split
+    assert report.sizes == {"48x48": 10, "48x64": 10}
+    leaks = {Path(s).stem: g for g in report.leaks for s in g.sources if "Train" in s}
+    assert set(leaks) == {"ISIC_0000000", "ISIC_0000001", "ISIC_0000002", "ISIC_0000003"}
+    # matched by id where the names carry one, by the perceptual hash alone for the renamed copy
+    assert all("id" in leaks[f"ISIC_000000{i}"].matched_by for i in range(3))
+    assert leaks["ISIC_0000003"].matched_by == ("hash",)
+    # class names differ across the sets; only a real disagreement is a conflict
+    assert not leaks["ISIC_0000000"].conflicting  # melanoma = mel
+    assert not leaks["ISIC_0000001"].conflicting  # seborrheic keratosis is one of bkl
+    assert leaks["ISIC_0000002"].conflicting  # nevus against mel
+    assert not leaks["ISIC_0000003"].conflicting  # nevus = nv
+    shared = {tuple(d["labels"]): d["agree"] for d in report.shared_labels()}
+    assert shared == {
+        ("melanoma", "mel"): True,
+        ("seborrheic keratosis", "bkl"): True,
+        ("nevus", "mel"): False,
+        ("nevus", "nv"): True,
+    }
+    text = str(report)
+    assert "3 matched by ISIC id, 1 by perceptual hash alone" in text
+    assert "disagree: nevus [train] = mel [test] 1" in text
+    d = report.to_dict()
+    assert d["leaked_images"] == 4
+    assert d["duplicates"]["near"]["leaks_with_conflicting_labels"] == 1
+
+    # the training set without the test images; the test set whole, lesion ids kept
+    train, test = report.without_leaks()
+    assert sorted(Path(p).stem for p in train.dropped) == [f"ISIC_000000{i}" for i in range(4)]
+    assert len(train.paths) == 6 and len(test.paths) == 10 and test.dropped == []
+    assert list(test.groups) == [f"HAM_{k // 2:07d}" for k in range(10)]
+    assert audit((train.paths, train.target), test=ham).leaks == []
+    # deduplicated() also drops the copies whose labels disagree, the test copy included
+    train, test = report.deduplicated()
+    assert len(train.paths) == 6 and len(test.paths) == 9
+    assert "ISIC_0000002" not in {Path(p).stem for p in test.paths}
+
+
+def test_match_by_id_alone_and_switched_off(tmp_path, lesions):
+    X, _ = lesions
+    a = tmp_path / "a" / "nevus"
+    b = tmp_path / "b" / "nevus"
+    a.mkdir(parents=True)
+    b.mkdir(parents=True)
+    Image.fromarray(X[0]).save(a / "ISIC_0000007.jpg")
+    Image.fromarray(X[1]).save(a / "ISIC_0000008.jpg")
+    # the same ISIC id over other pixels (a crop the hash cannot follow)
+    Image.fromarray(X[0][8:40, 4:44]).save(b / "ISIC_0000007_downsampled.png")
+    Image.fromarray(X[2]).save(b / "ISIC_0000009.jpg")
+    report = audit(tmp_path / "a", test=tmp_path / "b")
+    assert [g.matched_by for g in report.leaks] == [("id",)]
+    assert audit(tmp_path / "a", test=tmp_path / "b", match_ids=False).leaks == []
+
+
+def test_test_folder_of_splits_stays_whole(tmp_path, lesions):
+    X, y = lesions
+    _write(tmp_path / "mine", X[:6], y[:6])
+    test = tmp_path / "isic2017"
+    _write(test / "train", X[6:12], y[6:12])
+    val = _write(test / "val", X[12:16], y[12:16])
+    shutil.copy(val[0], test / "train" / y[12] / "copy_in_train.jpg")  # a leak inside the test set
+    Image.fromarray(X[1]).save(test / "val" / y[1] / "copy_of_mine.jpg")
+    report = audit(tmp_path / "mine", test=test)
+    assert list(report.class_counts) == ["train", "test/train", "test/val"]
+    assert len(report.leaks) == 2
+    train, test_train, test_val = report.without_leaks()
+    assert [Path(p).name for p in train.dropped] == ["img_001.jpg"]
+    assert test_train.dropped == [] and test_val.dropped == []  # the test side is never cut
+    # deduplicated() keeps one copy of the leak inside the test set
+    assert len(report.deduplicated()[1].dropped) + len(report.deduplicated()[2].dropped) == 1
+
+
+def test_label_agreement_across_vocabularies():
+    assert agree("melanoma", "mel") and agree("Seborrheic_Keratosis", "seborrheic keratosis")
+    assert agree("seborrheic keratosis", "bkl") and agree("pigmented benign keratosis", "bkl")
+    assert agree("squamous cell carcinoma", "akiec")  # akiec holds intraepithelial carcinoma
+    assert agree("actinic keratosis", "akiec") and agree("nevus", "melanocytic nevus")
+    assert not agree("nevus", "akiec") and not agree("melanoma", "nv")
+    assert not agree("cancer", "melanoma")  # unknown names agree only when equal
+    assert agree("cancer", "melanoma", label_map={"cancer": "melanoma"})
+    # one set that also uses the other's name shares its vocabulary: a different name disagrees
+    isic9 = ["melanoma", "pigmented benign keratosis", "seborrheic keratosis"]
+    assert not agree("pigmented benign keratosis", "seborrheic_keratosis", isic9, ["melanoma"])
+    assert agree("pigmented benign keratosis", "bkl", isic9, ["bkl", "mel"])
+
+
+def test_label_map_across_splits(lesions):
+    X, y = lesions
+    report = audit((X[:4], ["cancer"] * 4), test=(X[:1], ["melanoma"]))
+    assert report.leaks[0].conflicting
+    mapped = audit(
+        (X[:4], ["cancer"] * 4), test=(X[:1], ["melanoma"]), label_map={"cancer": "melanoma"}
+    )
+    assert not mapped.leaks[0].conflicting
+    assert mapped.to_dict()["settings"]["label_map"] == {"cancer": "melanoma"}
+    with pytest.raises(ValueError, match="label_map must be a dict"):
+        audit((X, y), label_map=["cancer", "melanoma"])
+    with pytest.raises(ValueError, match="match_ids"):
+        audit((X, y), match_ids="yes")
+
+
+def test_ham10000_folder_is_read_with_its_codes_and_lesions(two_sets):
+    _, ham = two_sets
+    report = audit(ham)  # not one class named "images"
+    assert report.class_counts == {"train": {"bkl": 2, "df": 1, "mel": 3, "nv": 4}}
+    clean = report.deduplicated()
+    assert list(clean.image_ids[:4]) == ["ISIC_0000000", "ISIC_0000001", "ISIC_0000002", "scan_003"]
+    assert len(clean.groups) == len(clean.paths) == 10
+    # a loader's Bunch keeps its per-image fields through the cleaning too
+    bunch = load_ham10000(ham, as_paths=True)
+    assert list(audit(bunch).deduplicated().groups) == list(bunch.groups)
+
+
+def test_sizes_are_the_files_not_the_decoded_draft(tmp_path):
+    folder = tmp_path / "d" / "nevus"
+    folder.mkdir(parents=True)
+    image = make_lesions(n_samples=1, image_size=64, random_state=0)[0][0]
+    Image.fromarray(image).resize((300, 200)).save(folder / "wide.jpg")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown rotated by 90 degrees
+    Image.fromarray(image).resize((300, 200)).save(folder / "rotated.jpg", exif=exif)
+    report = audit(tmp_path / "d")
+    assert report.sizes == {"200x300": 1, "300x200": 1}
+
+
+def test_decompression_bomb_is_listed_not_raised(tmp_path, lesions, monkeypatch):
+    X, y = lesions
+    paths = _write(tmp_path / "d", X[:3], y[:3])
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)  # 48 x 48 is over twice this
+    report = audit((paths, y[:3]))
+    assert len(report.unreadable) == 3
+    assert all("too many pixels" in reason for _, reason in report.unreadable)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_real_isic9_against_ham10000(shared_data):
+    isic9, ham = shared_data / "isic9" / "Train", shared_data / "ham10000"
+    # expected, from the file listing alone: the isic9 files named after a HAM10000 image here
+    ham_ids = {p.stem for p in (ham / "images").glob("*.jpg")}
+    expected = {str(p) for p in isic9.glob("*/*.jpg") if p.stem.replace("(1)", "") in ham_ids}
+    assert len(expected) == 1021
+
+    def train_side(report, evidence):
+        return {
+            s
+            for g in report.leaks
+            if evidence in g.matched_by
+            for s, split in zip(g.sources, g.splits, strict=True)
+            if split == "train"
+        }
+
+    report = audit(isic9, test=ham)
+    assert train_side(report, "id") == expected
+    assert report.class_counts["test"]["mel"] == 728  # HAM10000's own codes
+    train, test = report.without_leaks()
+    assert expected <= set(train.dropped) and len(train.dropped) <= 1021 + 2
+    assert len(test.paths) == 7001 and test.dropped == []
+    # the perceptual hash alone finds them too, at 180 x 180 against 200 x 150
+    hashed = audit(isic9, test=ham, match_ids=False)
+    found = train_side(hashed, "hash")
+    assert expected <= found and len(found - expected) <= 2

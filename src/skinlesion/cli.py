@@ -404,15 +404,21 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser(
         "audit",
         help="find duplicates, conflicting labels, leakage and imbalance in a data set",
-        description="Audit a class-per-folder directory (or a HAM10000 root): byte-identical "
-        "and near-identical images within a class and across classes, class counts and "
-        "imbalance, tiny, grayscale or oddly sized images; with --test, images shared "
-        "between the training and test sets (leakage).",
+        description="Audit a class-per-folder directory, a folder of split folders (such as "
+        "ISIC 2017's train/ and val/) or a HAM10000 root: byte-identical and near-identical "
+        "images within a class and across classes, class counts and imbalance, tiny, grayscale "
+        "or oddly sized images; with --test, images shared between the training and test sets "
+        "(leakage), also when the two are different data sets in other layouts and sizes "
+        "(matched by ISIC id and by a perceptual hash).",
         epilog=_EPILOG_EXIT + " (and 3 with --strict when the audit finds problems)",
     )
     audit.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="folder of images")
     audit.add_argument(
-        "--test", type=Path, default=None, metavar="TEST_DIR", help="test set to check for leakage"
+        "--test",
+        type=Path,
+        default=None,
+        metavar="TEST_DIR",
+        help="test set to check for leakage, in any of the layouts DATA_DIR may have",
     )
     audit.add_argument(
         "--json", type=Path, default=None, metavar="FILE", help="also write the findings as JSON"
@@ -969,13 +975,13 @@ def _write_predictions(
             out.write(f"{f:<{width}}  {p:<{class_width}}  {values}\n")
 
 
-def _audit_source(path: Path, what: str) -> Any:
-    """A folder for :func:`skinlesion.datasets.audit`: its path, or HAM10000 as a Bunch."""
-    from skinlesion import datasets
+def _audit_source(path: Path, what: str) -> Path:
+    """A folder for :func:`skinlesion.datasets.audit`, which reads every layout itself.
 
+    HAM10000 is audited with its own ``dx`` codes: its readable name for ``akiec``
+    ("actinic keratosis") would hide that the class holds intraepithelial carcinoma.
+    """
     _check_folder(path, what)
-    if _is_ham10000(path):
-        return datasets.load_ham10000(path, as_paths=True, labels="name", errors="warn")
     return path
 
 
