@@ -56,6 +56,10 @@ def test_fit_sets_fitted_attributes(fitted, data):
     assert 1 <= fitted.best_epoch_ <= fitted.n_epochs_
     assert fitted.input_shape_ == (16, 16, 3)
     assert fitted.model_.output_shape == (None, len(fitted.classes_))
+    # validation_fraction=0.1 of 60 images, stratified over the 3 classes of 20
+    assert fitted.validation_indices_.dtype.kind == "i"
+    assert np.all(np.diff(fitted.validation_indices_) > 0)
+    assert np.unique(y[fitted.validation_indices_], return_counts=True)[1].tolist() == [2, 2, 2]
 
 
 def test_predict_proba_rows_sum_to_one_in_classes_order(fitted, data):
@@ -156,6 +160,7 @@ def test_same_random_state_gives_identical_predictions(fitted, data):
     again = LesionClassifier(**TINY, random_state=0).fit(X, y)
     np.testing.assert_array_equal(again.predict_proba(X), fitted.predict_proba(X))
     assert again.history_ == fitted.history_
+    np.testing.assert_array_equal(again.validation_indices_, fitted.validation_indices_)
 
 
 def test_a_global_tensorflow_seed_does_not_change_a_seeded_fit(fitted, data):
@@ -290,8 +295,80 @@ def test_groups_keep_each_group_on_one_side_of_the_validation_split(data):
     assert not set(groups[train_idx]) & set(groups[val_idx])
     clf.fit(X, y, groups=groups)
     assert "val_loss" in clf.history_
+    assert not set(groups[train_idx]) & set(groups[val_idx])
     with pytest.raises(ValueError, match="one value per image"):
         clf.fit(X, y, groups=groups[:-1])
+    with pytest.raises(ValueError, match="missing value"):
+        clf.fit(X, y, groups=np.where(groups == 3, np.nan, groups))
+
+
+def test_groups_too_large_to_hold_out_give_a_warning_not_a_silent_empty_split():
+    clf = LesionClassifier(**TINY, validation_fraction=0.5)
+    clf.classes_ = np.array(["melanoma", "nevus"])
+    y_enc = np.array([0, 0, 1, 1])
+    with pytest.warns(UserWarning, match=r"no group of images can be held out.*training loss"):
+        train, validation = clf._split(y_enc, np.random.RandomState(0), np.array([0, 0, 1, 1]))
+    assert len(validation) == 0 and len(train) == 4
+
+
+def _straddling(keys, validation):
+    """Keys (sources, contents, lesions) found on both sides of a split."""
+    in_validation = np.zeros(len(keys), dtype=bool)
+    in_validation[validation] = True
+    return set(keys[in_validation]) & set(keys[~in_validation])
+
+
+def test_duplicated_images_stay_on_one_side_of_the_validation_split(data):
+    X, y = data
+    # every image three times: a split by row would hold out copies of training images
+    X3, y3, sources = np.concatenate([X] * 3), np.concatenate([y] * 3), np.tile(np.arange(60), 3)
+    clf = LesionClassifier(**{**TINY, "epochs": 1}, validation_fraction=0.2, random_state=0)
+    clf.fit(X3, y3)
+    validation = clf.validation_indices_
+    assert 30 <= len(validation) <= 42 and len(validation) % 3 == 0
+    assert not _straddling(sources, validation)
+    by_row = np.random.RandomState(0).permutation(len(y3))[: len(validation)]
+    assert _straddling(sources, by_row)  # the check can fail
+
+
+def test_repeated_files_stay_on_one_side_of_the_validation_split(tmp_path, data):
+    import shutil
+
+    X, y = data
+    paths = _write_images(tmp_path, X[:30], ["png"])
+    copies = []
+    for i, path in enumerate(paths[:10]):  # byte copies under other names
+        copies.append(str(tmp_path / f"copy_{i}.png"))
+        shutil.copyfile(path, copies[-1])
+    X_paths = [*paths, *paths[:10], *copies]  # ten files twice, and a copy of each
+    labels = np.array([*y[:30], *y[:10], *y[:10]])
+    sources = np.array([*range(30), *range(10), *range(10)])
+    clf = LesionClassifier(**{**TINY, "epochs": 1}, validation_fraction=0.3, random_state=0)
+    clf.fit(X_paths, labels)
+    assert len(clf.validation_indices_)
+    assert not _straddling(sources, clf.validation_indices_)
+
+
+def test_groups_and_duplicates_are_kept_together(data):
+    X, y = data
+    X = X.copy()
+    groups = np.arange(len(y)) // 2  # lesions of two images
+    X[10] = X[40]  # one image of lesion 5 is also in lesion 20: they become one group
+    y = y.copy()
+    y[10] = y[40]
+    clf = LesionClassifier(**{**TINY, "epochs": 1}, validation_fraction=0.5, random_state=0)
+    validation = clf.fit(X, y, groups=groups).validation_indices_
+    assert not _straddling(groups, validation)
+    assert (10 in validation) == (40 in validation) == (11 in validation) == (41 in validation)
+    # over more seeds, the split alone (it is drawn before training)
+    joined, y_enc = clf._split_groups(X, groups), np.searchsorted(clf.classes_, y)
+    held_out = set()
+    for seed in range(10):
+        _, validation = clf._split(y_enc, np.random.RandomState(seed), joined)
+        assert not _straddling(groups, validation)
+        assert (10 in validation) == (40 in validation) == (11 in validation) == (41 in validation)
+        held_out.add(10 in validation)
+    assert held_out == {True, False}
 
 
 def test_saved_file_has_the_usual_permissions(fitted, tmp_path):
@@ -471,6 +548,7 @@ def test_pickle_and_joblib_round_trip(fitted, data, tmp_path):
     expected = fitted.predict_proba(X)
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    np.testing.assert_array_equal(restored.validation_indices_, fitted.validation_indices_)
     joblib.dump(fitted, tmp_path / "model.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict_proba(X), expected)
 
@@ -483,6 +561,7 @@ def test_save_and_load_round_trip(fitted, data, tmp_path):
     np.testing.assert_array_equal(loaded.classes_, fitted.classes_)
     assert loaded.get_params() == fitted.get_params()
     assert loaded.history_ == fitted.history_
+    np.testing.assert_array_equal(loaded.validation_indices_, fitted.validation_indices_)
     assert zipfile.ZipFile(path).namelist() == ["skinlesion.json", "model.keras"]
     assert [p.name for p in tmp_path.iterdir()] == ["model.skl"]  # no temporary left over
 

@@ -308,6 +308,66 @@ def test_train_balance_options(tmp_path, balance):
     assert clf.class_weight == ("balanced" if balance == "weights" else None)
 
 
+def make_ham10000(root: Path, n_lesions: int = 4, per_lesion: int = 3) -> Path:
+    """A HAM10000 root: ``HAM10000_metadata.csv`` and ``images/``, several images a lesion."""
+    rng = np.random.default_rng(0)
+    rows = ["lesion_id,image_id,dx,dx_type,age,sex,localization\n"]
+    for dx, colour in zip(["mel", "nv", "bkl"], COLOURS.values(), strict=True):
+        for lesion in range(n_lesions):
+            for _ in range(per_lesion):
+                image_id = f"ISIC_{len(rows):07d}"
+                rows.append(f"HAM_{dx}{lesion},{image_id},{dx},histo,50.0,male,back\n")
+                write_image(root / "images" / f"{image_id}.jpg", colour, rng)
+    (root / "HAM10000_metadata.csv").write_text("".join(rows))
+    return root
+
+
+class FitRecorder:
+    """Stands in for a classifier or a pipeline: records what ``fit`` receives."""
+
+    def __init__(self, steps: list | None = None) -> None:
+        if steps is not None:
+            self.steps = steps
+
+    def fit(self, X, y, **params):
+        self.params = params
+        return self
+
+
+def test_train_hands_the_lesion_ids_to_the_classifier_or_its_pipeline_step():
+    from skinlesion.cli import _fit
+
+    args = build_parser().parse_args(["train", "data", "--out", "m.skl", "--quiet"])
+    groups = np.array(["HAM_1", "HAM_1", "HAM_2"])
+    clf = _fit(args, FitRecorder(), ["a.jpg", "b.jpg", "c.jpg"], ["mel", "mel", "nv"], groups)
+    assert clf.params == {"groups": groups}
+    pipe = FitRecorder(steps=[("rebalancer", None), ("lesionclassifier", None)])
+    _fit(args, pipe, ["a.jpg", "b.jpg", "c.jpg"], ["mel", "mel", "nv"], groups)
+    assert pipe.params == {"lesionclassifier__groups": groups}
+    assert _fit(args, FitRecorder(), ["a.jpg"], ["mel"]).params == {}
+
+
+@pytest.mark.slow
+def test_train_on_ham10000_keeps_each_lesion_on_one_side_of_the_validation_split(tmp_path):
+    from skinlesion import load_model
+    from skinlesion.datasets import load_ham10000
+
+    data = make_ham10000(tmp_path / "ham")
+    model = tmp_path / "m.skl"
+    result = run_cli(
+        "train", data, "--out", model, "--image-size", "16", "--epochs", "1", "--filters", "4",
+        "--validation-fraction", "0.3",
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "split by lesion: 12 lesions" in result.stderr
+    validation = load_model(model).validation_indices_
+    lesions = load_ham10000(data, as_paths=True).groups  # the order train reads them in
+    held_out = np.zeros(len(lesions), dtype=bool)
+    held_out[validation] = True
+    assert held_out.any()
+    assert not set(lesions[held_out]) & set(lesions[~held_out])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["table", "csv", "json"])
 def test_predict_formats_keep_the_order_of_the_images(trained, fmt):

@@ -8,7 +8,7 @@ from collections import Counter
 import joblib
 import numpy as np
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import (
     GridSearchCV,
     RandomizedSearchCV,
@@ -154,22 +154,152 @@ def test_samplers_only_act_at_fit_time():
     assert pipe.score(X, y) > 0.6
 
 
-def test_groups_past_a_rebalancer_get_an_error_that_says_how_to_keep_them():
+# ----------------------------------------------- the classifier's early-stopping split
+
+# one epoch of a one-block network: the split is decided before training
+TINY_CNN = dict(image_size=12, filters=(4,), dense_units=(), epochs=1, random_state=0)
+
+
+def _straddling(origins, validation):
+    """Source rows with copies on both sides of a split of the resampled rows."""
+    in_validation = np.zeros(len(origins), dtype=bool)
+    in_validation[validation] = True
+    return set(origins[in_validation]) & set(origins[~in_validation])
+
+
+def test_rebalancer_copies_stay_on_their_source_side_of_the_validation_split():
     from skinlesion import LesionClassifier
 
     X, y = _colour_data()
-    groups = np.arange(len(y)) // 2  # two images per lesion
-    tiny = dict(image_size=12, filters=(4,), dense_units=(), epochs=1, random_state=0, verbose=0)
-    pipe = make_pipeline(Rebalancer(random_state=0), LesionClassifier(**tiny))
-    with pytest.raises(ValueError, match=r"one value per image.*sample_indices_"):
-        pipe.fit(X, y, lesionclassifier__groups=groups)
-    # the way the message gives: resample first, then index the groups
-    rebalancer = Rebalancer(random_state=0)
-    X_res, y_res = rebalancer.fit_resample(X, y)
-    groups_res = groups[rebalancer.sample_indices_]
-    assert len(groups_res) == len(y_res) > len(y)
-    clf = LesionClassifier(**tiny, validation_fraction=0.25).fit(X_res, y_res, groups=groups_res)
-    assert clf.n_epochs_ == 1 and "val_loss" in clf.history_
+    pipe = make_pipeline(
+        Rebalancer(random_state=0), LesionClassifier(**TINY_CNN, validation_fraction=0.25)
+    ).fit(X, y)
+    origins, validation = pipe.sample_indices_, pipe[-1].validation_indices_
+    np.testing.assert_array_equal(origins, pipe[0].sample_indices_)
+    assert len(origins) == 80 and max(Counter(origins).values()) > 1  # repeats were made
+    assert 16 <= len(validation) <= 24
+    assert not _straddling(origins, validation)
+    # the same split drawn by row, as before, holds out copies of training images
+    by_row = np.random.RandomState(0).permutation(len(origins))[: len(validation)]
+    assert _straddling(origins, by_row)
+
+
+def test_augmented_copies_through_two_samplers_stay_on_their_source_side():
+    """Augmenter copies differ in pixels: only the composed origins keep them together."""
+    from imblearn.pipeline import make_pipeline as imblearn_make_pipeline
+
+    from skinlesion import LesionClassifier
+
+    X, y = _colour_data()
+    steps = [
+        Rebalancer(random_state=0),
+        Augmenter(**GEOMETRIC, sampling_strategy=60, random_state=0),
+        LesionClassifier(**TINY_CNN, validation_fraction=0.25),
+    ]
+    pipe = make_pipeline(*steps).fit(X, y)
+    rebalanced, augmented = pipe[0].sample_indices_, pipe[1].sample_indices_
+    np.testing.assert_array_equal(pipe.sample_indices_, rebalanced[augmented])
+    assert len(pipe.sample_indices_) == 120
+    assert not _straddling(pipe.sample_indices_, pipe[-1].validation_indices_)
+    # negative control: imbalanced-learn's own pipeline hands on no origins, so the
+    # classifier cannot tell augmented copies from other images
+    plain = imblearn_make_pipeline(*(clone(step) for step in steps)).fit(X, y)
+    origins = plain[0].sample_indices_[plain[1].sample_indices_]
+    assert _straddling(origins, plain[-1].validation_indices_)
+
+
+def test_lesion_groups_follow_the_resampled_images_in_a_pipeline():
+    from skinlesion import LesionClassifier
+
+    X, y = _colour_data()
+    groups = np.array([f"lesion{i // 2}" for i in range(len(y))])  # two images per lesion
+    pipe = make_pipeline(
+        Rebalancer(random_state=0),
+        Augmenter(rotate=10, random_state=0),
+        LesionClassifier(**TINY_CNN, validation_fraction=0.25),
+    )
+    pipe.fit(X, y, lesionclassifier__groups=groups)
+    lesions = groups[pipe.sample_indices_]
+    validation = pipe[-1].validation_indices_
+    assert len(validation)
+    assert not _straddling(lesions, validation)
+    assert pipe[-1].n_epochs_ == 1 and "val_loss" in pipe[-1].history_
+
+
+class GroupsProbe(ClassifierMixin, BaseEstimator):
+    """Records the groups its ``fit`` receives."""
+
+    def fit(self, X, y, groups=None):
+        self.groups_ = groups
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def test_groups_of_any_final_step_are_resampled_with_the_images():
+    X, y = _colour_data()
+    groups = np.arange(len(y)) // 2
+    pipe = make_pipeline(Rebalancer(random_state=0), GroupsProbe())
+    pipe.fit(X, y, groupsprobe__groups=groups)
+    np.testing.assert_array_equal(pipe[-1].groups_, groups[pipe[0].sample_indices_])
+    # without groups, a step other than LesionClassifier gets none
+    assert make_pipeline(Rebalancer(random_state=0), GroupsProbe()).fit(X, y)[-1].groups_ is None
+    # without a sampler, the groups reach the step as given
+    assert make_pipeline(GroupsProbe()).fit(X, y, groupsprobe__groups=groups)[-1].groups_ is groups
+
+
+def test_groups_past_a_sampler_that_records_no_origins_get_a_clear_error():
+    from imblearn import FunctionSampler
+
+    X, y = _colour_data()
+    reverse = FunctionSampler(func=lambda X, y: (X[::-1], y[::-1]), validate=False)
+    pipe = make_pipeline(reverse, GroupsProbe())
+    with pytest.raises(ValueError, match=r"'functionsampler'.*records no sample_indices_"):
+        pipe.fit(X, y, groupsprobe__groups=np.arange(len(y)))
+    assert pipe.fit(X, y).sample_indices_ is None
+
+
+def test_groups_of_the_wrong_length_name_the_pipeline_input():
+    from skinlesion import LesionClassifier
+
+    X, y = _colour_data()
+    pipe = make_pipeline(Rebalancer(random_state=0), LesionClassifier(**TINY_CNN))
+    with pytest.raises(ValueError, match=r"shape \(55,\) for 56 images.*pipeline's input"):
+        pipe.fit(X, y, lesionclassifier__groups=np.arange(55))
+
+
+# Worker processes take seconds to start, and each trains a network: slow.
+@pytest.mark.slow
+def test_no_copy_straddles_the_validation_split_in_parallel_cross_validation():
+    from skinlesion import LesionClassifier
+
+    X, y = _colour_data()
+    groups = np.arange(len(y)) // 2
+    pipe = make_pipeline(
+        Rebalancer(random_state=0),
+        Augmenter(**GEOMETRIC, sampling_strategy=45, random_state=0),
+        LesionClassifier(**TINY_CNN, validation_fraction=0.25),
+    )
+    result = cross_validate(
+        pipe,
+        X,
+        y,
+        cv=StratifiedKFold(2, shuffle=True, random_state=0),
+        params={"lesionclassifier__groups": groups},
+        n_jobs=2,
+        return_estimator=True,
+        return_indices=True,
+        error_score="raise",
+    )
+    folds = zip(result["estimator"], result["indices"]["train"], strict=True)
+    for fitted, train in folds:  # fitted in a worker process, pickled back
+        validation = fitted[-1].validation_indices_
+        origins = fitted.sample_indices_  # rows of the fold's training part
+        assert len(validation) and len(origins) == 90
+        assert not _straddling(origins, validation)
+        assert not _straddling(groups[train][origins], validation)
 
 
 def test_augmented_copies_stay_in_their_source_lesion_for_the_validation_split():

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.model_selection import GroupShuffleSplit, train_test_split
+from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -75,7 +75,11 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         validation split the training loss is watched instead.
     validation_fraction : float, default=0.1
         Share of the training images held out (stratified) to watch for early
-        stopping and to report ``val_*`` figures in ``history_``.
+        stopping and to report ``val_*`` figures in ``history_``. An image and
+        its copies are held out together: the same file twice, identical pixel
+        arrays, the images of one group of ``fit(groups=...)`` and, in a
+        :class:`skinlesion.Pipeline`, every image a sampler made from one source
+        image (see ``validation_indices_``).
     patience : int, default=5
         Epochs without improvement before early stopping.
     class_weight : "balanced", dict or None, default=None
@@ -146,6 +150,14 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         Epochs actually run (fewer than ``epochs`` after early stopping).
     best_epoch_ : int
         Epoch (1-based) whose weights were kept.
+    validation_indices_ : ndarray of int
+        Sorted rows of the ``X`` that ``fit`` received that were held out for
+        early stopping (empty with ``validation_fraction=0``); the other rows
+        were trained on. In a :class:`skinlesion.Pipeline` they are rows of the
+        resampled images the classifier was fitted on:
+        ``pipe.sample_indices_[validation_indices_]`` gives the rows of the
+        pipeline's own input they were made from, none of which was also the
+        source of a training image.
     input_shape_ : tuple of int
         ``(height, width, 3)`` of the images the network takes.
 
@@ -263,9 +275,14 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         y : array-like of shape (n,)
             Class labels: any hashable names, such as ``"melanoma"``.
         groups : array-like of shape (n,), default=None
-            Group of each image, such as HAM10000's lesion id. When given, the
-            validation split for early stopping keeps each group on one side, so
-            images of one lesion never straddle training and validation.
+            Group of each image, such as HAM10000's lesion id. The validation
+            split for early stopping keeps each group on one side (and classes
+            in proportion as far as whole groups allow), so images of one lesion
+            never straddle training and validation. Repeated files and
+            identical pixel arrays are kept together with or without groups. In
+            a :class:`skinlesion.Pipeline`, pass them for the pipeline's input
+            (``pipe.fit(X, y, lesionclassifier__groups=groups)``): the pipeline
+            gives each resampled image the group of the image it was made from.
         callbacks : list of keras.callbacks.Callback, default=None
             Extra Keras callbacks (progress bars, logging).
 
@@ -289,18 +306,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.input_shape_ = (*size, 3)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
-        if groups is not None:
-            groups = np.asarray(groups)
-            if groups.shape != (len(y_enc),):
-                raise ValueError(
-                    f"groups must hold one value per image: got shape {groups.shape} for "
-                    f"{len(y_enc)} images. In a pipeline, a resampling step before the "
-                    "classifier (Rebalancer, Augmenter) changes the number of images and "
-                    "cannot carry the groups along: leave groups out there, or resample "
-                    "outside the pipeline and pass groups[sampler.sample_indices_] (both "
-                    "samplers record which input image each output image comes from)."
-                )
-        train_idx, val_idx = self._split(y_enc, rng, groups)
+        train_idx, val_idx = self._split(y_enc, rng, self._split_groups(X, groups))
+        self.validation_indices_ = val_idx
         class_weight = self._class_weights(y_enc[train_idx])
 
         tf = import_tf(self.verbose)
@@ -462,6 +469,16 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             )
         return (int(X.shape[1]), int(X.shape[2]))
 
+    def _split_groups(self, X: np.ndarray, groups: Any) -> np.ndarray | None:
+        """Groups the validation split keeps whole: ``groups`` joined with duplicates."""
+        from skinlesion._groups import check_groups, duplicate_groups, merge_groups
+
+        if groups is not None:
+            groups = check_groups(groups, len(X))
+        if not self.validation_fraction:
+            return None
+        return merge_groups(groups, duplicate_groups(X))
+
     def _split(
         self, y_enc: np.ndarray, rng: np.random.RandomState, groups: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -475,12 +492,23 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 f"validation_fraction={self.validation_fraction} leaves fewer training images "
                 f"than classes ({len(y_enc)} images, {n_classes} classes); lower it or set it to 0."
             )
-        if groups is not None:
-            splitter = GroupShuffleSplit(
-                n_splits=1, test_size=self.validation_fraction, random_state=rng
+        if groups is not None and len(np.unique(groups)) < len(groups):
+            from skinlesion._groups import stratified_group_holdout
+
+            train_idx, val_idx = stratified_group_holdout(
+                y_enc, groups, self.validation_fraction, rng
             )
-            train_idx, val_idx = next(splitter.split(indices, y_enc, groups))
-            return np.sort(train_idx), np.sort(val_idx)
+            if len(val_idx) == 0:
+                warnings.warn(
+                    f"validation_fraction={self.validation_fraction}: no group of images can "
+                    "be held out for early stopping without taking the last training images "
+                    "of a class, so there is no validation split and the training loss is "
+                    "watched instead. Give more images (or smaller groups), or set "
+                    "validation_fraction=0.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            return train_idx, val_idx
         counts = np.bincount(y_enc)
         stratify = y_enc if counts.min() >= 2 and n_val >= n_classes else None
         train_idx, val_idx = train_test_split(
@@ -584,9 +612,9 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
 
         The file is a ZIP archive holding ``skinlesion.json`` (format name and
         version, the skinlesion version, the parameters, ``classes_``,
-        ``history_``) and ``model.keras`` (the network in Keras' own format). It
-        is written to a temporary name and renamed, so an interrupted save never
-        leaves a half-written file under ``path``.
+        ``history_``, ``validation_indices_``) and ``model.keras`` (the network
+        in Keras' own format). It is written to a temporary name and renamed, so
+        an interrupted save never leaves a half-written file under ``path``.
 
         Parameters
         ----------
@@ -622,6 +650,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             "n_epochs": self.n_epochs_,
             "best_epoch": self.best_epoch_,
             "input_shape": list(self.input_shape_),
+            "validation_indices": self.validation_indices_.tolist(),
         }
         model_bytes = _model_to_bytes(self.model_)
         fd, tmp = tempfile.mkstemp(prefix=".skinlesion-", suffix=".tmp", dir=path.parent or ".")
@@ -693,6 +722,8 @@ def load_model(path: str | os.PathLike[str]) -> LesionClassifier:
     clf.n_epochs_ = int(meta["n_epochs"])
     clf.best_epoch_ = int(meta["best_epoch"])
     clf.input_shape_ = tuple(meta["input_shape"])
+    if "validation_indices" in meta:  # absent from files saved by earlier versions
+        clf.validation_indices_ = np.asarray(meta["validation_indices"], dtype=np.intp)
     clf.model_ = _model_from_bytes(model_bytes)
     return clf
 

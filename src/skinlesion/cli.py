@@ -313,7 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a LesionClassifier on DATA_DIR and save it to a single model "
         "file, with a plot of its training history beside it. DATA_DIR is either a "
         "class-per-folder directory (DATA_DIR/<class>/*.jpg, as in the ISIC archive) or a "
-        "HAM10000 root (HAM10000_metadata.csv and the images).",
+        "HAM10000 root (HAM10000_metadata.csv and the images). The early-stopping "
+        "validation split keeps the images of one HAM10000 lesion (lesion_id), and any "
+        "file with its copies, on one side.",
         epilog=_EPILOG_EXIT,
     )
     train.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="folder of images")
@@ -663,19 +665,21 @@ def _make_classifier(args: argparse.Namespace, **overrides: Any) -> Any:
     return LesionClassifier(**params)
 
 
-def _fit(args: argparse.Namespace, model: Any, X: Any, y: Any) -> Any:
-    """Fit ``model`` (a classifier or a pipeline) with a per-epoch progress line."""
-    from sklearn.base import is_classifier
+def _fit(args: argparse.Namespace, model: Any, X: Any, y: Any, groups: Any = None) -> Any:
+    """Fit ``model`` (a classifier or a pipeline) with a per-epoch progress line.
 
+    ``groups`` (HAM10000's lesion ids) keep each lesion on one side of the
+    classifier's early-stopping validation split; a pipeline hands them on
+    resampled like the images.
+    """
+    prefix = f"{model.steps[-1][0]}__" if hasattr(model, "steps") else ""
     fit_params: dict[str, Any] = {}
+    if groups is not None:
+        fit_params[prefix + "groups"] = groups
     if not args.quiet:
         from skinlesion._progress import make_progress_callback
 
-        callback = make_progress_callback(args.epochs)
-        key = "callbacks" if is_classifier(model) and not hasattr(model, "steps") else None
-        if key is None:  # a pipeline: route the callback to its classifier step
-            key = f"{model.steps[-1][0]}__callbacks"
-        fit_params[key] = [callback]
+        fit_params[prefix + "callbacks"] = [make_progress_callback(args.epochs)]
     return model.fit(X, y, **fit_params)
 
 
@@ -839,6 +843,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         args,
         f"{len(X)} images in {str(args.data_dir)!r} ({data['layout']} layout): {_class_counts(y)}",
     )
+    groups = data["groups"]
+    if groups is not None and args.validation_fraction > 0:
+        _note(
+            args,
+            f"early-stopping validation split by lesion: {len(set(groups))} lesions, "
+            "each on one side",
+        )
     overrides: dict[str, Any] = {}
     if args.balance == "weights":
         overrides["class_weight"] = "balanced"
@@ -849,7 +860,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         model = make_pipeline(_rebalancer(args.balance, args.random_state), clf)
     _start_tensorflow(args)
-    _fit(args, model, X, y)
+    _fit(args, model, X, y, groups)
     clf = _final_estimator(model)  # samplers act at fit only: the classifier is the model
     clf.save(out)
     history_path = _plot_history(clf, out.with_name(out.name + ".history.png"))
