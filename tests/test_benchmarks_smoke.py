@@ -198,6 +198,30 @@ def test_flops_per_image_counts_each_convolution_and_dense_layer() -> None:
     assert flops(model) == conv + dense
 
 
+def test_flops_per_image_counts_depthwise_separable_and_nested_layers() -> None:
+    """Layers of the Keras applications, counted by hand, and a trunk nested in the network."""
+    import keras
+
+    flops = import_script("bench_throughput").flops_per_image
+    inputs = keras.Input((8, 8, 4))
+    x = keras.layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2)(inputs)  # 8 out
+    x = keras.layers.SeparableConv2D(5, 3, padding="same")(x)
+    x = keras.layers.Conv2D(6, 1, groups=2)(keras.layers.Conv2D(4, 1)(x))
+    x = keras.layers.Dense(3)(x)  # on a feature map: once per position
+    model = keras.Model(inputs, x)
+    depthwise = 2 * 64 * 9 * 8
+    separable = 2 * 64 * (9 * 8 + 8 * 5)
+    pointwise = 2 * 64 * 5 * 4 + 2 * 64 * 2 * 6  # the grouped conv sees 2 channels a filter
+    dense = 2 * 64 * 6 * 3
+    assert flops(model) == depthwise + separable + pointwise + dense
+
+    from skinlesion.network import build_cnn, trunk_layers
+
+    net = build_cnn((32, 32, 3), 2, backbone="MobileNetV3Small", dense_units=(), dropout=0.0)
+    (trunk,) = trunk_layers(net)
+    assert flops(net) == flops(trunk) + 2 * 576 * 2 > 2 * 576 * 2
+
+
 @pytest.mark.parametrize(
     ("size", "filters", "convs_per_block", "mflop"),
     [

@@ -131,6 +131,9 @@ def test_no_command_is_a_usage_error():
         (["train", "d", "--out", "m.skl", "--filters", "32,x"], ["--filters", "32,64,128"]),
         (["train", "d", "--out", "m.skl", "--validation-fraction", "1.5"], ["fraction"]),
         (["train", "d", "--out", "m.skl", "--balance", "maybe"], ["--balance", "weights"]),
+        (["train", "d", "--out", "m.skl", "--fine-tune", "trunk"], ["--fine-tune", "head"]),
+        (["train", "d", "--out", "m.skl", "--warmup-epochs", "-1"], ["--warmup-epochs"]),
+        (["train", "d", "--out", "m.skl", "--backbone", "ResNet9"], ["--backbone", "ResNet50V2"]),
         (["predict", "model.skl"], ["IMAGE"]),
         (["predict", "m.skl", "a.png", "--format", "xml"], ["--format", "csv"]),
         (["frobnicate"], ["frobnicate", "demo"]),
@@ -150,6 +153,8 @@ def test_parser_defaults_match_the_documented_ones():
     args = build_parser().parse_args(["train", "data", "--out", "m.skl"])
     assert (args.image_size, args.epochs, args.balance, args.augment) == (64, 30, "none", True)
     assert args.validation_fraction == 0.1
+    assert (args.init, args.fine_tune, args.warmup_epochs) == (None, "all", 0)
+    assert (args.backbone, args.backbone_weights) == (None, None)
     args = build_parser().parse_args(["demo", "--filters", "8,16"])
     assert args.filters == (8, 16) and args.image_size == 64 and args.out is None
     assert (args.n_samples, args.epochs, args.validation_fraction) == (750, 12, 0.0)
@@ -208,6 +213,21 @@ def test_model_file_that_is_not_ours(tmp_path, folder):
 def test_missing_model_file(tmp_path, folder):
     result = run_cli("evaluate", tmp_path / "none.skl", folder)
     assert_one_line_error(result, EXIT_FAILURE, "none.skl", "does not exist")
+
+
+def test_train_init_and_backbone_weights_files_are_checked_first(folder, tmp_path):
+    result = run_cli("train", folder, "--out", tmp_path / "m.skl", "--init", tmp_path / "b.skl")
+    assert_one_line_error(result, EXIT_FAILURE, "--init", "b.skl", "does not exist")
+    result = run_cli("train", folder, "--out", tmp_path / "m.skl", "--init", tmp_path)
+    assert_one_line_error(result, EXIT_FAILURE, "--init", "is a folder")
+    result = run_cli("train", folder, "--out", tmp_path / "m.skl", "--backbone-weights", "imagenet")
+    assert_one_line_error(result, EXIT_FAILURE, "--backbone-weights needs --backbone")
+    result = run_cli(
+        "train", folder, "--out", tmp_path / "m.skl", "--backbone", "MobileNetV3Small",
+        "--backbone-weights", tmp_path / "w.h5",
+    )  # fmt: skip
+    assert_one_line_error(result, EXIT_FAILURE, "w.h5", "does not exist")
+    assert not (tmp_path / "m.skl").exists()
 
 
 def test_audit_missing_folder(tmp_path):
@@ -457,6 +477,39 @@ def test_evaluate_unknown_class_and_positive(trained, tmp_path):
     assert_one_line_error(result, EXIT_FAILURE, "lentigo")
     result = run_cli("evaluate", trained["model"], trained["data"], "--positive", "mole")
     assert_one_line_error(result, EXIT_USAGE, "mole", "melanoma")
+
+
+@pytest.mark.slow
+def test_train_from_a_trained_model(trained, tmp_path):
+    from skinlesion import load_model
+    from skinlesion.network import trunk_layers
+
+    classes = {"melanoma": COLOURS["melanoma"], "nevus": COLOURS["nevus"]}
+    data = make_folder(tmp_path / "small", n_per_class=4, classes=classes)
+    tuned = tmp_path / "tuned.skl"
+    result = run_cli(
+        "train", data, "--out", tuned, "--init", trained["model"], "--fine-tune", "head",
+        "--image-size", "24", "--epochs", "1", "--validation-fraction", "0",
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "starting from the trunk of" in result.stderr and "(fine-tune: head)" in result.stderr
+    base, clf = load_model(trained["model"]), load_model(tuned)
+    assert list(clf.classes_) == ["melanoma", "nevus"] and clf.input_shape_ == (24, 24, 3)
+    for a, b in zip(trunk_layers(base.model_), trunk_layers(clf.model_), strict=True):
+        for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+            np.testing.assert_array_equal(wa, wb)  # frozen: the trunk came through unchanged
+
+    # a warmup is one run for the progress display: every epoch, one closing line
+    warm = tmp_path / "warm.skl"
+    result = run_cli(
+        "train", data, "--out", warm, "--init", trained["model"], "--warmup-epochs", "1",
+        "--image-size", "16", "--epochs", "2", "--validation-fraction", "0",
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "epoch 1/2" in result.stderr and "epoch 2/2" in result.stderr
+    assert result.stderr.count("trained in") == 1 and "early stopping" not in result.stderr
+    rates = load_model(warm).history_["learning_rate"]
+    assert rates == pytest.approx([1e-3, 1e-4])
 
 
 @pytest.mark.slow

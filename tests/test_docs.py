@@ -26,6 +26,7 @@ PUBLIC_MODULES = [
     "skinlesion.metrics",
     "skinlesion.images",
     "skinlesion.cli",
+    "skinlesion.backbones",
 ]
 
 pytestmark = pytest.mark.skipif(not DOCS.is_dir(), reason="docs/ is not in this checkout")

@@ -23,7 +23,7 @@ _LAZY = {
     "make_pipeline": "skinlesion.pipeline",
     "ImageReadError": "skinlesion.images",
 }
-_SUBMODULES = {"datasets", "metrics", "images", "network", "classifier"}
+_SUBMODULES = {"datasets", "metrics", "images", "network", "classifier", "backbones"}
 
 __all__ = [
     "Augmenter",

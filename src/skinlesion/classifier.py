@@ -23,6 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skinlesion._tf import import_tf, op_determinism
+from skinlesion.backbones import BACKBONES
 from skinlesion.images import as_size, check_images, is_path_array
 from skinlesion.network import DEFAULT_FILTERS
 
@@ -32,15 +33,20 @@ __all__ = ["MODEL_FORMAT", "LesionClassifier", "load_model"]
 MODEL_FORMAT = "skinlesion-model"
 _FORMAT_VERSION = 1
 _OPTIMIZERS = {"adam", "adamw", "sgd", "rmsprop", "nadam"}
+#: After ``warmup_epochs``, the whole network trains at ``learning_rate`` times this.
+_UNFREEZE_RATE_FACTOR = 0.1
 
 
 class LesionClassifier(ClassifierMixin, BaseEstimator):
     """A convolutional network for dermoscopic images, with scikit-learn's API.
 
-    The network (see :func:`skinlesion.build_cnn`) is built from scratch (no
-    pretrained weights). Every hyperparameter of the network and of its training
-    is a constructor parameter, so :class:`~sklearn.model_selection.GridSearchCV`
-    tunes them by their plain names.
+    The network (see :func:`skinlesion.build_cnn`) is built from scratch by
+    default. It can instead start from what a larger data set taught: ``init``
+    copies the trunk (the layers up to the global pooling) of a trained network,
+    and ``backbone`` uses a Keras application, such as EfficientNetV2B0, as the
+    trunk, with ImageNet's or a file's weights. Every hyperparameter of the
+    network and of its training is a constructor parameter, so
+    :class:`~sklearn.model_selection.GridSearchCV` tunes them by their plain names.
 
     Parameters
     ----------
@@ -129,6 +135,64 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         HAM10000 8 views raised accuracy from 0.768 to 0.777 and macro AUC from
         0.930 to 0.932; on the 9-class ISIC set they moved balanced accuracy by
         -0.007 (see ``benchmarks/RESULTS.md``).
+    init : LesionClassifier, FrozenEstimator, path or keras.Model, default=None
+        Start from the trunk of a trained network: a fitted
+        :class:`LesionClassifier` (or a fitted pipeline ending in one), the path
+        of a model file written by :meth:`save` (``.skl``), or a network built
+        by :func:`skinlesion.build_cnn` as a Keras model or ``.keras`` file. The
+        trunk's weights, batch-normalisation statistics included, are copied; the
+        head (dropout, ``dense_units``, softmax) is built anew for this fit's
+        classes, so a network pretrained on 7 classes can learn 3 or 2. The
+        trunk does not depend on the image size, so ``image_size`` may differ
+        from the pretraining size. The trunk's architecture comes with it:
+        ``backbone``, ``filters``, ``kernel_size``, ``convs_per_block`` and
+        ``batch_norm`` left at their defaults follow init's trunk, and any set
+        to another value must agree with it (a ValueError names what differs),
+        so ``LesionClassifier(init="ham.skl")`` needs nothing else. The
+        preprocessing in front of the trunk (``color_constancy``, ``augment``)
+        and the head follow this estimator's parameters. scikit-learn's
+        ``clone`` (in ``GridSearchCV``, ``cross_val_score``) turns a fitted
+        estimator parameter into an unfitted copy: wrap it as
+        ``FrozenEstimator(clf)`` (``sklearn.frozen``), or pass a saved file; an
+        unfitted classifier reaching ``fit`` raises a ValueError saying so.
+        :meth:`save` keeps a path as given; an estimator or Keras model is not
+        written into the model file (its trunk is, inside the fitted network)
+        and loads back as ``init=None``.
+    fine_tune : {"all", "head"}, default="all"
+        What trains when the trunk is pretrained (``init`` or
+        ``backbone_weights``): ``"all"`` trains every layer; ``"head"`` keeps
+        the trunk frozen (its weights and batch-normalisation statistics end
+        the fit exactly as they began, batch normalisation running in inference
+        mode) and trains the head alone, much faster. ``"head"`` needs a
+        pretrained trunk.
+    warmup_epochs : int, default=0
+        With ``fine_tune="all"``: train the head alone, on the frozen trunk, for
+        this many of the ``epochs`` at ``learning_rate``, then unfreeze the
+        trunk and train everything at ``learning_rate / 10`` for the rest, so
+        that the random new head does not send large gradients through the
+        pretrained trunk. Early stopping and ``lr_schedule`` act on the epochs
+        after the warmup. It must be smaller than ``epochs`` and needs a
+        pretrained trunk; with ``fine_tune="head"`` it changes nothing (the
+        trunk never unfreezes). 0 trains everything at ``learning_rate`` from
+        the first epoch.
+    backbone : str, default=None
+        ``None`` builds the custom CNN from ``filters``, ``kernel_size``,
+        ``convs_per_block`` and ``batch_norm``. The name of a Keras
+        application (any key of :data:`skinlesion.backbones.BACKBONES`, such
+        as ``"EfficientNetV2B0"``, ``"ResNet50V2"``, ``"MobileNetV3Small"`` or
+        ``"ConvNeXtTiny"``) uses it as the trunk instead (those four parameters
+        are then ignored), fed the input scaling it expects. Each has a
+        smallest ``image_size`` (32 px for most, 71-75 for Xception and the
+        Inception networks). The accuracy of ImageNet-pretrained trunks on
+        dermoscopy was not measured by this project (its machines cannot
+        download the weights).
+    backbone_weights : None, "imagenet" or path, default=None
+        Weights of the ``backbone`` trunk: random (``None``), ImageNet's
+        (``"imagenet"``; Keras downloads them once into ``~/.keras/models/``,
+        and an OSError explains how to pass a local file when the machine is
+        offline), or the path of a weights file of that application without its
+        top (Keras' ``*_notop.h5`` download, or a ``.weights.h5``/``.keras``
+        file saved from ``keras.applications.<name>(include_top=False)``).
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, the shuffling, dropout and
         augmentation. With an int, two fits on the CPU give identical
@@ -161,6 +225,12 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     input_shape_ : tuple of int
         ``(height, width, 3)`` of the images the network takes.
 
+    Notes
+    -----
+    The architecture of a fitted network's trunk, whether built from the
+    parameters or taken from ``init``, is
+    ``skinlesion.network.trunk_spec(clf.model_)``.
+
     See Also
     --------
     skinlesion.build_cnn : The network architecture.
@@ -177,6 +247,25 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     (2, 3)
     >>> clf.classes_.tolist()
     ['melanoma', 'nevus', 'seborrheic keratosis']
+
+    Start from that network's trunk, with a new head for two classes, at
+    another image size, training the head alone (see ``init`` and
+    ``fine_tune``); ``FrozenEstimator`` keeps ``clf`` fitted through ``clone``:
+
+    >>> from sklearn.frozen import FrozenEstimator
+    >>> y2 = (y == "melanoma").astype(int)
+    >>> tuned = LesionClassifier(init=FrozenEstimator(clf), fine_tune="head", image_size=24,
+    ...                          filters=(8,), epochs=2, random_state=0).fit(X, y2)
+    >>> tuned.predict_proba(X[:2]).shape
+    (2, 2)
+
+    A Keras application as the trunk, with ImageNet's weights (downloaded by
+    Keras; see ``backbone_weights`` for a local file), fine-tuned after two
+    epochs of training the new head alone:
+
+    >>> clf = LesionClassifier(backbone="EfficientNetV2B0", backbone_weights="imagenet",
+    ...                        image_size=128, warmup_epochs=2)
+    >>> clf.fit(X, y)  # doctest: +SKIP
     """
 
     _parameter_constraints: dict = {
@@ -201,6 +290,11 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "augment": ["boolean", dict, None],
         "color_constancy": [Interval(Real, 1, None, closed="left"), None],
         "tta": [Options(Integral, {1, 2, 4, 8})],
+        "init": "no_validation",  # an estimator, a path or a Keras model: checked in fit
+        "fine_tune": [StrOptions({"all", "head"})],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "backbone": [StrOptions(set(BACKBONES)), None],
+        "backbone_weights": [StrOptions({"imagenet"}), str, os.PathLike, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -228,6 +322,11 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         augment: bool | Mapping[str, Any] | None = True,
         color_constancy: float | None = None,
         tta: int = 1,
+        init: Any = None,
+        fine_tune: str = "all",
+        warmup_epochs: int = 0,
+        backbone: str | None = None,
+        backbone_weights: str | os.PathLike[str] | None = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
     ) -> None:
@@ -252,6 +351,11 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.augment = augment
         self.color_constancy = color_constancy
         self.tta = tta
+        self.init = init
+        self.fine_tune = fine_tune
+        self.warmup_epochs = warmup_epochs
+        self.backbone = backbone
+        self.backbone_weights = backbone_weights
         self.random_state = random_state
         self.verbose = verbose
 
@@ -311,39 +415,33 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         class_weight = self._class_weights(y_enc[train_idx])
 
         tf = import_tf(self.verbose)
-        import keras
 
-        from skinlesion._dataset import make_dataset, reraise_image_errors
-        from skinlesion.network import build_cnn
+        from skinlesion._dataset import make_dataset
+        from skinlesion.network import build_cnn, copy_trunk
 
+        source, architecture = self._trunk_source()
+        pretrained = source is not None or self.backbone_weights is not None
+        warmup = self._check_fine_tune(pretrained=pretrained)
         deterministic = self.random_state is not None
         with op_determinism(deterministic):
             model = build_cnn(
                 self.input_shape_,
                 len(self.classes_),
-                filters=tuple(self.filters),
-                kernel_size=self.kernel_size,
-                convs_per_block=self.convs_per_block,
+                **architecture,
                 dense_units=self.dense_units,
                 dropout=self.dropout,
-                batch_norm=self.batch_norm,
                 augment=self.augment,
                 color_constancy=self.color_constancy,
+                backbone_weights=None if source is not None else self.backbone_weights,
                 seed=seed,
             )
+            if source is not None:
+                copy_trunk(source, model)
+            del source
             if self.label_smoothing or self.mixup:  # one-hot targets, smoothed or blended
                 targets = np.eye(len(self.classes_), dtype=np.float32)[y_enc]
-                loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
             else:
-                targets, loss = y_enc, "sparse_categorical_crossentropy"
-            model.compile(
-                optimizer=keras.optimizers.get(
-                    {"class_name": self.optimizer, "config": {"learning_rate": self.learning_rate}}
-                ),
-                loss=loss,
-                metrics=["accuracy"],
-                jit_compile=False,
-            )
+                targets = y_enc
             train = make_dataset(
                 X[train_idx],
                 targets[train_idx],
@@ -358,50 +456,148 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 validation = make_dataset(
                     X[val_idx], targets[val_idx], size=size, batch_size=self.batch_size, cache=True
                 )
-            all_callbacks = list(callbacks or [])
-            monitor = "val_loss" if validation is not None else "loss"
-            if self.lr_schedule == "plateau":
-                all_callbacks.append(
-                    keras.callbacks.ReduceLROnPlateau(
-                        monitor=monitor, factor=0.5, patience=max(1, self.patience // 2)
-                    )
-                )
-            elif self.lr_schedule == "cosine":
-                all_callbacks.append(
-                    keras.callbacks.LearningRateScheduler(
-                        _cosine_schedule(self.learning_rate, self.epochs)
-                    )
-                )
-            if self.early_stopping:
-                all_callbacks.append(
-                    keras.callbacks.EarlyStopping(
-                        monitor=monitor,
-                        patience=self.patience,
-                        restore_best_weights=True,
-                    )
-                )
-            keras_verbose = {0: 0, 1: 2}.get(int(self.verbose), 1)
-            with reraise_image_errors():
-                history = model.fit(
-                    train,
-                    validation_data=validation,
-                    epochs=self.epochs,
-                    class_weight=class_weight,
-                    callbacks=all_callbacks,
-                    shuffle=False,  # the dataset shuffles itself, seeded
-                    verbose=keras_verbose,
-                )
+            history = self._train(model, train, validation, class_weight, callbacks, warmup)
         del tf
         self.model_ = model
-        self.history_ = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+        self.history_ = history
         self.n_epochs_ = len(self.history_.get("loss", []))
         monitor = "val_loss" if "val_loss" in self.history_ else "loss"
+        # early stopping watches the epochs after the warmup and keeps the best of those
         self.best_epoch_ = (
-            int(np.argmin(self.history_[monitor])) + 1
+            warmup + int(np.argmin(self.history_[monitor][warmup:])) + 1
             if self.early_stopping and self.history_.get(monitor)
             else self.n_epochs_
         )
         return self
+
+    def _trunk_source(self) -> tuple[Any, dict[str, Any]]:
+        """The network whose trunk ``init`` gives (or None), and the architecture to build."""
+        params = self.get_params(deep=False)
+        architecture = {
+            "backbone": self.backbone,
+            "filters": tuple(self.filters),
+            "kernel_size": self.kernel_size,
+            "convs_per_block": self.convs_per_block,
+            "batch_norm": self.batch_norm,
+        }
+        if self.init is None:
+            return None, architecture
+        from skinlesion._transfer import resolve_architecture, source_network
+
+        if self.backbone_weights is not None:
+            raise ValueError(
+                f"init and backbone_weights={self.backbone_weights!r} both give the trunk's "
+                "weights; pass one of them (init=None to start from backbone_weights)."
+            )
+        network, where = source_network(self.init)
+        return network, resolve_architecture(params, network, where)
+
+    def _check_fine_tune(self, *, pretrained: bool) -> int:
+        """Check ``fine_tune`` and ``warmup_epochs``; return the warmup epochs to run."""
+        if not pretrained and (self.fine_tune == "head" or self.warmup_epochs):
+            what = (
+                "fine_tune='head' trains the head alone on a frozen trunk"
+                if self.fine_tune == "head"
+                else f"warmup_epochs={self.warmup_epochs} trains the head alone first"
+            )
+            raise ValueError(
+                f"{what}, but this trunk starts from random weights (init=None and "
+                "backbone_weights=None): pass init= (a trained LesionClassifier or its model "
+                "file) or backbone= with backbone_weights=, or use fine_tune='all' with "
+                "warmup_epochs=0."
+            )
+        if self.fine_tune == "head":
+            return 0
+        if self.warmup_epochs >= self.epochs:
+            raise ValueError(
+                f"warmup_epochs={self.warmup_epochs} leaves no epoch to fine-tune the whole "
+                f"network (epochs={self.epochs}): make warmup_epochs smaller than epochs, or "
+                "use fine_tune='head' to train the head alone."
+            )
+        return int(self.warmup_epochs)
+
+    def _train(
+        self,
+        model: Any,
+        train: Any,
+        validation: Any,
+        class_weight: dict[int, float] | None,
+        callbacks: Sequence[Any] | None,
+        warmup: int,
+    ) -> dict[str, list[float]]:
+        """Compile and fit ``model``: the head alone for ``warmup`` epochs, then as asked."""
+        import keras
+
+        from skinlesion._dataset import reraise_image_errors
+        from skinlesion._transfer import phase_callbacks
+        from skinlesion.network import set_trunk_trainable
+
+        if self.label_smoothing or self.mixup:
+            loss: Any = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
+        else:
+            loss = "sparse_categorical_crossentropy"
+        monitor = "val_loss" if validation is not None else "loss"
+        keras_verbose = {0: 0, 1: 2}.get(int(self.verbose), 1)
+
+        def run(rate: float, epochs: tuple[int, int], fit_callbacks: list[Any]) -> dict:
+            model.compile(
+                optimizer=keras.optimizers.get(
+                    {"class_name": self.optimizer, "config": {"learning_rate": rate}}
+                ),
+                loss=loss,
+                metrics=["accuracy"],
+                jit_compile=False,
+            )
+            with reraise_image_errors():
+                history = model.fit(
+                    train,
+                    validation_data=validation,
+                    initial_epoch=epochs[0],
+                    epochs=epochs[1],
+                    class_weight=class_weight,
+                    callbacks=fit_callbacks,
+                    shuffle=False,  # the dataset shuffles itself, seeded
+                    verbose=keras_verbose,
+                )
+            out = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+            if warmup:  # record the rate of both phases, so the drop shows in history_
+                out.setdefault("learning_rate", [float(rate)] * len(out.get("loss", [])))
+            return out
+
+        user_callbacks = list(callbacks or [])
+        history: dict[str, list[float]] = {}
+        rate = float(self.learning_rate)
+        if warmup:
+            # the head alone first; the callbacks see one run: begin here, end after phase 2
+            set_trunk_trainable(model, False)
+            history = run(rate, (0, warmup), phase_callbacks(user_callbacks, skip="on_train_end"))
+            user_callbacks = phase_callbacks(user_callbacks, skip="on_train_begin")
+            set_trunk_trainable(model, True)
+            rate *= _UNFREEZE_RATE_FACTOR
+        elif self.fine_tune == "head":
+            set_trunk_trainable(model, False)
+        all_callbacks = list(user_callbacks)
+        if self.lr_schedule == "plateau":
+            all_callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor=monitor, factor=0.5, patience=max(1, self.patience // 2)
+                )
+            )
+        elif self.lr_schedule == "cosine":
+            all_callbacks.append(
+                keras.callbacks.LearningRateScheduler(
+                    _cosine_schedule(rate, self.epochs - warmup, start=warmup)
+                )
+            )
+        if self.early_stopping:
+            all_callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=monitor, patience=self.patience, restore_best_weights=True
+                )
+            )
+        after = run(rate, (warmup, self.epochs), all_callbacks)
+        set_trunk_trainable(model, True)  # model_ is a plain network again (freezing is fit's)
+        return {k: history.get(k, []) + after.get(k, []) for k in {**history, **after}}
 
     def _check_X_y(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         if y is None:
@@ -616,6 +812,13 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         in Keras' own format). It is written to a temporary name and renamed, so
         an interrupted save never leaves a half-written file under ``path``.
 
+        ``init`` is kept in the file when it is a path (as given, so a relative
+        path is read from the current directory when the loaded classifier is
+        fitted again). A fitted estimator or Keras model given as ``init`` is not
+        written (the file holds no Python objects; the fitted network already
+        holds the trunk it gave): the loaded classifier has ``init=None``, and
+        ``skinlesion.json`` names what it was under ``init_source``.
+
         Parameters
         ----------
         path : str or path-like
@@ -640,11 +843,12 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         from skinlesion import __version__
 
         path = Path(path)
+        params, init_source = _params_for_file(self.get_params(deep=False))
         meta = {
             "format": MODEL_FORMAT,
             "format_version": _FORMAT_VERSION,
             "skinlesion_version": __version__,
-            "params": _jsonable_params(self.get_params()),
+            "params": _jsonable_params(params),
             "classes": _encode_classes(self.classes_),
             "history": self.history_,
             "n_epochs": self.n_epochs_,
@@ -652,6 +856,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             "input_shape": list(self.input_shape_),
             "validation_indices": self.validation_indices_.tolist(),
         }
+        if init_source is not None:
+            meta["init_source"] = init_source
         model_bytes = _model_to_bytes(self.model_)
         fd, tmp = tempfile.mkstemp(prefix=".skinlesion-", suffix=".tmp", dir=path.parent or ".")
         os.close(fd)
@@ -728,6 +934,26 @@ def load_model(path: str | os.PathLike[str]) -> LesionClassifier:
     return clf
 
 
+def _params_for_file(params: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``params`` with paths as strings and an in-memory ``init`` replaced by None.
+
+    Returns the parameters and, when ``init`` was dropped, a description of it.
+    """
+    params = dict(params)
+    for key in ("init", "backbone_weights"):
+        if isinstance(params.get(key), os.PathLike):
+            params[key] = os.fspath(params[key])
+    init = params.get("init")
+    if init is None or isinstance(init, str):
+        return params, None
+    params["init"] = None
+    inner = getattr(init, "estimator", None)
+    name = type(init).__name__
+    if inner is not None:
+        name = f"{name}({type(inner).__name__})"
+    return params, f"{name}, not stored (the fitted network holds its trunk)"
+
+
 def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for key, value in params.items():
@@ -786,12 +1012,13 @@ def _model_from_bytes(data: bytes) -> Any:
         return keras.saving.load_model(file, compile=False)
 
 
-def _cosine_schedule(learning_rate: float, epochs: int) -> Any:
-    """Per-epoch half-cosine decay from ``learning_rate`` to 1 % of it at the last epoch."""
+def _cosine_schedule(learning_rate: float, epochs: int, start: int = 0) -> Any:
+    """Per-epoch half-cosine decay from ``learning_rate`` at epoch ``start`` (0-based)
+    to 1 % of it ``epochs`` epochs later."""
     floor = 0.01 * learning_rate
 
     def schedule(epoch: int, lr: float | None = None) -> float:
-        progress = epoch / max(1, epochs - 1)
+        progress = (epoch - start) / max(1, epochs - 1)
         return float(floor + (learning_rate - floor) * 0.5 * (1.0 + np.cos(np.pi * progress)))
 
     return schedule

@@ -5,7 +5,9 @@ Commands
 ``skinlesion demo``
     Train on built-in synthetic lesions and print a per-class report.
 ``skinlesion train DATA_DIR --out model.skl``
-    Train on a class-per-folder directory (or a HAM10000 root) and save the model.
+    Train on a class-per-folder directory (or a HAM10000 root) and save the model;
+    ``--init base.skl`` starts from the trunk of a model trained before, and
+    ``--backbone NAME`` uses a Keras application as the trunk.
 ``skinlesion evaluate MODEL DATA_DIR``
     Print the clinical report of a saved model on a labelled folder (``--report`` writes HTML).
 ``skinlesion predict MODEL IMAGE...``
@@ -229,6 +231,56 @@ def _training_options(
     )
 
 
+def _transfer_options(parser: argparse.ArgumentParser) -> None:
+    from skinlesion.backbones import BACKBONES
+
+    group = parser.add_argument_group(
+        "starting point",
+        "Start from what a larger data set taught instead of from random weights. The "
+        "trunk (the layers up to the global pooling) comes from --init or --backbone; the "
+        "head is built anew for DATA_DIR's classes.",
+    )
+    group.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        metavar="BASE",
+        help="copy the trunk of this model file (from 'train' or LesionClassifier.save, or a "
+        ".keras file); its architecture comes with it, and --image-size may differ",
+    )
+    group.add_argument(
+        "--fine-tune",
+        choices=("all", "head"),
+        default="all",
+        help="with a pretrained trunk: 'all' trains every layer, 'head' keeps the trunk "
+        "frozen and trains the head alone (default: all)",
+    )
+    group.add_argument(
+        "--warmup-epochs",
+        type=_non_negative_int,
+        default=0,
+        metavar="N",
+        help="with a pretrained trunk and --fine-tune all: train the head alone for the first "
+        "N of --epochs, then everything at a tenth of the learning rate (default: 0)",
+    )
+    group.add_argument(
+        "--backbone",
+        choices=tuple(BACKBONES),
+        default=None,
+        metavar="NAME",
+        help="a Keras application as the trunk, e.g. EfficientNetV2B0, ResNet50V2, "
+        "MobileNetV3Small, ConvNeXtTiny (default: the custom CNN of --filters)",
+    )
+    group.add_argument(
+        "--backbone-weights",
+        default=None,
+        metavar="WEIGHTS",
+        help="weights of the --backbone trunk: 'imagenet' (downloaded by Keras; needs a "
+        "network connection) or the path of a weights file without the top, such as Keras' "
+        "*_notop.h5 (default: random weights)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``skinlesion`` argument parser with its five commands.
 
@@ -338,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--overwrite", action="store_true", help="replace MODEL if it exists already"
     )
+    _transfer_options(train)
     _common(train)
     train.set_defaults(handler=_cmd_train)
 
@@ -834,6 +887,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise CommandError(f"{str(out)!r} exists already; pass --overwrite to replace it")
     if not out.parent.exists():
         raise CommandError(f"the folder of --out, {str(out.parent)!r}, does not exist")
+    overrides = _transfer_overrides(args)
     _check_no_empty_class(args.data_dir)
     data = _load_labelled(args.data_dir)
     X, y = data["X"], data["y"]
@@ -850,7 +904,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             f"early-stopping validation split by lesion: {len(set(groups))} lesions, "
             "each on one side",
         )
-    overrides: dict[str, Any] = {}
+    if args.init is not None:
+        _note(args, f"starting from the trunk of {str(args.init)!r} (fine-tune: {args.fine_tune})")
     if args.balance == "weights":
         overrides["class_weight"] = "balanced"
     clf = _make_classifier(args, **overrides)
@@ -866,6 +921,37 @@ def _cmd_train(args: argparse.Namespace) -> int:
     history_path = _plot_history(clf, out.with_name(out.name + ".history.png"))
     print(f"wrote {out} (classes: {', '.join(map(str, clf.classes_))}) and {history_path}")
     return EXIT_OK
+
+
+def _transfer_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The classifier parameters of the 'starting point' options, with their files checked."""
+    overrides: dict[str, Any] = {
+        "fine_tune": args.fine_tune,
+        "warmup_epochs": args.warmup_epochs,
+        "backbone": args.backbone,
+    }
+    if args.init is not None:
+        if not args.init.exists():
+            raise CommandError(f"--init model file {str(args.init)!r} does not exist")
+        if args.init.is_dir():
+            raise CommandError(
+                f"--init {str(args.init)!r} is a folder; give a model file from 'train'"
+            )
+        overrides["init"] = str(args.init)
+    weights = args.backbone_weights
+    if weights is not None:
+        if args.backbone is None:
+            raise CommandError(
+                "--backbone-weights needs --backbone (the Keras application they belong to); "
+                "to start the custom CNN from a trained model, use --init"
+            )
+        if weights != "imagenet" and not Path(weights).is_file():
+            raise CommandError(
+                f"--backbone-weights file {weights!r} does not exist; give 'imagenet' or the "
+                "path of a weights file"
+            )
+        overrides["backbone_weights"] = weights
+    return overrides
 
 
 def _rebalancer(kind: str, random_state: int) -> Any:

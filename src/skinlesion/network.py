@@ -2,10 +2,18 @@
 
 :func:`build_cnn` returns an uncompiled Keras model; training (optimizer, seeds,
 class weights, early stopping) belongs to :class:`skinlesion.LesionClassifier`.
+
+A network is a *trunk* (everything up to the global pooling layer, ``"pool"``:
+the custom CNN's convolution blocks, or a Keras application, see
+:mod:`skinlesion.backbones`) and a *head* (dropout, dense layers, softmax).
+:func:`trunk_spec`, :func:`copy_trunk` and :func:`set_trunk_trainable` carry a
+trained trunk into a new network with another head and input size, and freeze it.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,8 +25,12 @@ __all__ = [
     "DEFAULT_AUGMENTATION",
     "DEFAULT_FILTERS",
     "build_cnn",
+    "copy_trunk",
     "resolve_augmentation",
     "resolve_convs_per_block",
+    "set_trunk_trainable",
+    "trunk_layers",
+    "trunk_spec",
 ]
 
 #: Convolution filters of each block of the default network (four blocks; see
@@ -110,16 +122,20 @@ def build_cnn(
     batch_norm: bool = True,
     augment: Augment = True,
     color_constancy: float | None = None,
+    backbone: str | None = None,
+    backbone_weights: str | os.PathLike[str] | None = None,
     seed: int | None = None,
 ) -> Any:
-    """Build the lesion CNN (uncompiled) from scratch, with no pretrained weights.
+    """Build the lesion CNN (uncompiled), from scratch or on a Keras application's trunk.
 
     The network takes ``uint8`` RGB images and rescales them itself. It is:
     optional colour constancy -> optional augmentation layers (active in
-    training only) -> for each entry of ``filters``: ``convs_per_block`` times
-    (convolution, optional batch normalisation, ReLU), then 2x2 max pooling ->
-    global average pooling -> dropout -> for each entry of ``dense_units``:
-    dense + ReLU + dropout -> softmax over ``n_classes``.
+    training only) -> the trunk -> global average pooling -> dropout -> for each
+    entry of ``dense_units``: dense + ReLU + dropout -> softmax over
+    ``n_classes``. The default trunk is, for each entry of ``filters``,
+    ``convs_per_block`` times (convolution, optional batch normalisation, ReLU),
+    then 2x2 max pooling. With ``backbone``, the trunk is that Keras application
+    (without its top), fed the input scaling it expects.
 
     Parameters
     ----------
@@ -150,6 +166,17 @@ def build_cnn(
         1 is grey world), before anything else; it is part of the network, so it
         applies at training and at prediction alike. ``None`` leaves the colours
         as they are.
+    backbone : str, default=None
+        ``None`` builds the custom CNN's trunk from ``filters``,
+        ``kernel_size``, ``convs_per_block`` and ``batch_norm``; the name of a
+        Keras application (a key of :data:`skinlesion.backbones.BACKBONES`,
+        such as ``"EfficientNetV2B0"``, ``"ResNet50V2"``, ``"MobileNetV3Small"``
+        or ``"ConvNeXtTiny"``) uses it as the trunk instead, and those four
+        parameters are ignored.
+    backbone_weights : None, "imagenet" or path, default=None
+        Weights of the backbone's trunk: random (``None``), ImageNet's
+        (``"imagenet"``, downloaded by Keras) or a weights file (see
+        :func:`skinlesion.backbones.build_backbone`). Needs ``backbone``.
     seed : int, default=None
         Seeds every weight initialiser, dropout and augmentation layer, so two
         builds with the same seed are identical without touching global seeds.
@@ -161,12 +188,16 @@ def build_cnn(
     Examples
     --------
     >>> from skinlesion import build_cnn
+    >>> from skinlesion.network import trunk_layers
     >>> model = build_cnn((32, 32, 3), n_classes=3, filters=(8, 16), seed=0)
     >>> model.output_shape
     (None, 3)
     >>> deeper = build_cnn((32, 32, 3), n_classes=3, filters=(8, 16), convs_per_block=2)
     >>> sum("_conv" in layer.name for layer in deeper.layers)
     4
+    >>> mobile = build_cnn((32, 32, 3), n_classes=2, backbone="MobileNetV3Small", seed=0)
+    >>> [layer.name for layer in trunk_layers(mobile)]
+    ['MobileNetV3Small']
     """
     import_tf()
     import keras
@@ -174,6 +205,18 @@ def build_cnn(
 
     if n_classes < 2:
         raise ValueError(f"n_classes must be at least 2, got {n_classes}.")
+    if backbone is not None:
+        from skinlesion.backbones import check_backbone, check_input_size
+
+        check_backbone(backbone)
+        check_input_size(backbone, tuple(input_shape)[:2])
+    elif backbone_weights is not None:
+        raise ValueError(
+            f"backbone_weights={backbone_weights!r} gives the weights of a Keras application's "
+            "trunk, but backbone is None (the custom CNN): set backbone too, e.g. "
+            "backbone='EfficientNetV2B0'. To start the custom CNN from a trained one, use "
+            "LesionClassifier(init=...)."
+        )
     if isinstance(dense_units, (int, np.integer)):
         dense_units = (int(dense_units),)
     convs = resolve_convs_per_block(convs_per_block, len(filters))
@@ -210,23 +253,33 @@ def build_cnn(
     if spec["contrast"] > 0:
         x = layers.RandomContrast(spec["contrast"], seed=next_seed(), name="aug_contrast")(x)
 
-    for block, (n_filters, n_convs) in enumerate(zip(filters, convs, strict=True), start=1):
-        for j in range(1, n_convs + 1):
-            suffix = "" if j == 1 else str(j)  # block1_conv, block1_conv2, ...
-            x = layers.Conv2D(
-                int(n_filters),
-                kernel_size,
-                padding="same",
-                use_bias=not batch_norm,
-                kernel_initializer=he(),
-                name=f"block{block}_conv{suffix}",
-            )(x)
-            if batch_norm:
-                # momentum 0.9 (not Keras' 0.99): the moving statistics must settle within
-                # the few hundred steps that small dermoscopy data sets give.
-                x = layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn{suffix}")(x)
-            x = layers.Activation("relu", name=f"block{block}_relu{suffix}")(x)
-        x = layers.MaxPooling2D(2, padding="same", name=f"block{block}_pool")(x)
+    if backbone is not None:
+        from skinlesion._layers import BackbonePreprocessing
+        from skinlesion.backbones import BACKBONES, build_backbone
+
+        x = BackbonePreprocessing(
+            BACKBONES[backbone].preprocessing, backbone=backbone, name="backbone_preprocessing"
+        )(x)
+        trunk = build_backbone(backbone, input_shape, weights=backbone_weights, seed=next_seed())
+        x = trunk(x)
+    else:
+        for block, (n_filters, n_convs) in enumerate(zip(filters, convs, strict=True), start=1):
+            for j in range(1, n_convs + 1):
+                suffix = "" if j == 1 else str(j)  # block1_conv, block1_conv2, ...
+                x = layers.Conv2D(
+                    int(n_filters),
+                    kernel_size,
+                    padding="same",
+                    use_bias=not batch_norm,
+                    kernel_initializer=he(),
+                    name=f"block{block}_conv{suffix}",
+                )(x)
+                if batch_norm:
+                    # momentum 0.9 (not Keras' 0.99): the moving statistics must settle within
+                    # the few hundred steps that small dermoscopy data sets give.
+                    x = layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn{suffix}")(x)
+                x = layers.Activation("relu", name=f"block{block}_relu{suffix}")(x)
+            x = layers.MaxPooling2D(2, padding="same", name=f"block{block}_pool")(x)
 
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     if dropout > 0:
@@ -245,3 +298,161 @@ def build_cnn(
         name="probabilities",
     )(x)
     return keras.Model(inputs, outputs, name="lesion_cnn")
+
+
+_BLOCK_LAYER = re.compile(r"block(\d+)_(conv|bn)(\d*)$")
+_NOT_OURS = (
+    "is not a network built by skinlesion (it has no global pooling layer named 'pool' "
+    "after a trunk of convolution blocks or a Keras application); pass a fitted "
+    "LesionClassifier, a model file from LesionClassifier.save, or a .keras file of its "
+    "model_. To start from a Keras application's weights file, use backbone= and "
+    "backbone_weights= instead."
+)
+
+
+def trunk_layers(model: Any) -> list[Any]:
+    """The layers of ``model``'s trunk that hold weights, in order.
+
+    The trunk is everything before the global pooling layer ``"pool"``: the
+    custom CNN's convolution and batch-normalisation layers, or the one nested
+    Keras application of a network built with ``backbone``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network built by :func:`build_cnn`.
+
+    Returns
+    -------
+    layers : list of keras.layers.Layer
+
+    Examples
+    --------
+    >>> from skinlesion import build_cnn
+    >>> from skinlesion.network import trunk_layers
+    >>> model = build_cnn((16, 16, 3), 2, filters=(4, 8), seed=0)
+    >>> [layer.name for layer in trunk_layers(model)]
+    ['block1_conv', 'block1_bn', 'block2_conv', 'block2_bn']
+    """
+    names = [layer.name for layer in model.layers]
+    if "pool" not in names:
+        raise ValueError(f"{getattr(model, 'name', 'the model')!r} {_NOT_OURS}")
+    trunk = model.layers[: names.index("pool")]
+    return [layer for layer in trunk if layer.weights]
+
+
+def trunk_spec(model: Any) -> dict[str, Any]:
+    """The architecture of ``model``'s trunk, read from its layers.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network built by :func:`build_cnn` (a fitted classifier's ``model_``).
+
+    Returns
+    -------
+    spec : dict
+        ``backbone`` (the Keras application's name, or ``None`` for the custom
+        CNN) and ``channels`` (of the input images); for the custom CNN also
+        ``filters``, ``kernel_size``, ``convs_per_block`` (one count per block)
+        and ``batch_norm``, as :func:`build_cnn` takes them.
+
+    Examples
+    --------
+    >>> from skinlesion import build_cnn
+    >>> from skinlesion.network import trunk_spec
+    >>> spec = trunk_spec(build_cnn((16, 16, 3), 2, filters=(4, 8), convs_per_block=(1, 2)))
+    >>> spec["filters"], spec["convs_per_block"], spec["kernel_size"], spec["batch_norm"]
+    ((4, 8), (1, 2), 3, True)
+    """
+    layers = trunk_layers(model)
+    channels = int(model.input_shape[-1])
+    for layer in model.layers:
+        if type(layer).__name__ == "BackbonePreprocessing":
+            return {"backbone": layer.backbone, "channels": channels}
+    convs: dict[int, list[Any]] = {}
+    batch_norm = False
+    for layer in layers:
+        match = _BLOCK_LAYER.match(layer.name)
+        if match is None:
+            raise ValueError(f"{model.name!r} {_NOT_OURS} (unexpected layer {layer.name!r})")
+        if match.group(2) == "bn":
+            batch_norm = True
+        else:
+            convs.setdefault(int(match.group(1)), []).append(layer)
+    if not convs or sorted(convs) != list(range(1, len(convs) + 1)):
+        raise ValueError(f"{model.name!r} {_NOT_OURS}")
+    blocks = [convs[b] for b in sorted(convs)]
+    kernel_sizes = {int(layer.kernel_size[0]) for block in blocks for layer in block}
+    return {
+        "backbone": None,
+        "channels": channels,
+        "filters": tuple(int(block[0].filters) for block in blocks),
+        "kernel_size": kernel_sizes.pop() if len(kernel_sizes) == 1 else tuple(kernel_sizes),
+        "convs_per_block": tuple(len(block) for block in blocks),
+        "batch_norm": batch_norm,
+    }
+
+
+def copy_trunk(source: Any, target: Any) -> None:
+    """Copy the trunk weights of ``source`` into ``target``, layer by layer.
+
+    Both must have the same trunk architecture (see :func:`trunk_spec`); their
+    input sizes and heads may differ, since a trunk's weights do not depend on
+    the image size. Batch normalisation's moving statistics are copied too.
+
+    Parameters
+    ----------
+    source, target : keras.Model
+        Networks built by :func:`build_cnn`; ``target`` is changed in place.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinlesion import build_cnn
+    >>> from skinlesion.network import copy_trunk
+    >>> a = build_cnn((16, 16, 3), 7, filters=(4,), seed=0)
+    >>> b = build_cnn((24, 24, 3), 2, filters=(4,), seed=1)
+    >>> copy_trunk(a, b)
+    >>> np.array_equal(a.get_layer("block1_conv").kernel, b.get_layer("block1_conv").kernel)
+    True
+    """
+    source_layers, target_layers = trunk_layers(source), trunk_layers(target)
+    source_names = [layer.name for layer in source_layers]
+    target_names = [layer.name for layer in target_layers]
+    if source_names != target_names:
+        raise ValueError(
+            f"the trunks differ: the source's has layers {source_names}, the target's "
+            f"{target_names}."
+        )
+    for src, dst in zip(source_layers, target_layers, strict=True):
+        weights = src.get_weights()
+        shapes = [w.shape for w in weights]
+        expected = [tuple(w.shape) for w in dst.weights]
+        if shapes != expected:
+            raise ValueError(
+                f"the trunks differ in layer {src.name!r}: weights of shapes {shapes} in the "
+                f"source, {expected} in the target."
+            )
+        dst.set_weights(weights)
+
+
+def set_trunk_trainable(model: Any, trainable: bool) -> None:
+    """Freeze (``False``) or unfreeze (``True``) the trunk of ``model``.
+
+    A frozen trunk's weights do not change in training, and its batch
+    normalisation runs in inference mode (Keras 3 does this for a layer with
+    ``trainable=False``), so its moving statistics do not change either.
+    Compile the model after changing this.
+
+    Examples
+    --------
+    >>> from skinlesion import build_cnn
+    >>> from skinlesion.network import set_trunk_trainable
+    >>> model = build_cnn((16, 16, 3), 2, filters=(4,), dense_units=(), seed=0)
+    >>> set_trunk_trainable(model, False)
+    >>> [w.path for w in model.trainable_weights]
+    ['probabilities/kernel', 'probabilities/bias']
+    """
+    for layer in trunk_layers(model):
+        layer.trainable = trainable
