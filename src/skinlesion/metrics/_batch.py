@@ -5,7 +5,7 @@ was drawn). Every figure of the report is a function of weighted counts taken
 in an order that does not depend on the resample (the images sorted by score),
 so a block of resamples becomes a few matrix products and cumulative sums over
 a ``(n_resamples, n_images)`` weight matrix instead of a Python loop.
-``tests/test_metrics_batch.py`` checks that this gives the same figures as
+``tests/metrics/test_batch.py`` checks that this gives the same figures as
 :func:`skinlesion.metrics.report._figures` on each resample (which is itself
 checked against scikit-learn).
 """

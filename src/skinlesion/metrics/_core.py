@@ -4,7 +4,7 @@ The report computes every figure on the test set and (in ``_batch``, for
 blocks of resamples) on every bootstrap resample, where scikit-learn's input
 validation would dominate the run time. These functions compute the same
 numbers with plain NumPy on validated input;
-``tests/test_metrics_agreement.py`` checks each one against the scikit-learn
+``tests/metrics/test_agreement.py`` checks each one against the scikit-learn
 function it mirrors, figure by figure (ties in the scores included).
 
 Conventions: ``codes`` are indices into ``classes``; ``proba`` is float64

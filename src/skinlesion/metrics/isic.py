@@ -8,7 +8,7 @@ macro averages, and ranks by balanced multi-class accuracy. This module
 reproduces those numbers, including the scorer's conventions: an undefined
 thresholded figure (for example PPV of a class never predicted) scores 1.0, and
 an image whose highest probability is tied counts as "undecided" (wrong) for
-balanced accuracy. ``tests/test_metrics_isic.py`` checks agreement with the
+balanced accuracy. ``tests/metrics/test_isic.py`` checks agreement with the
 official package.
 """
 
