@@ -1,13 +1,14 @@
 """Time of ``clinical_report``'s bootstrap against the same figures from scikit-learn calls.
 
-The report recomputes every bootstrapped figure on every resample. It does so
-in blocks of resamples, from draw-count weights, with NumPy matrix products and
-cumulative sums (``skinlesion.metrics._batch``, tested resample by resample
-against ``skinlesion.metrics._core``, itself tested figure by figure against
-scikit-learn). The baseline computes the same figures per
-resample by calling scikit-learn's functions (``f1_score``, ``roc_auc_score``,
-``average_precision_score``, ``balanced_accuracy_score``, ``cohen_kappa_score``,
-``log_loss``, ``brier_score_loss``, ``roc_curve``), the straightforward way.
+The report recomputes every bootstrapped figure on every resample. Its engine
+(``skinlesion.metrics._engine``) does so in blocks of resamples, from draw-count
+weights, with NumPy matrix products and cumulative sums, the test set itself
+being one more row of unit weights (``tests/metrics/test_engine.py`` checks it
+against scikit-learn on the test set and on resamples). The baseline computes
+the same figures per resample by calling scikit-learn's functions (``f1_score``,
+``roc_auc_score``, ``average_precision_score``, ``balanced_accuracy_score``,
+``cohen_kappa_score``, ``log_loss``, ``brier_score_loss``, ``roc_curve``), the
+straightforward way.
 Figures: seconds per 100 resamples and the ratio baseline / report, measured in
 the same run on the same synthetic predictions (no images needed).
 

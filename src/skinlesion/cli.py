@@ -806,7 +806,7 @@ def _save_figures(out: Path, clf: Any, y_true: Any, proba: Any, report: Any) -> 
     from skinlesion.metrics import ConfusionMatrixDisplay, RocCurveDisplay
 
     written = [_plot_history(clf, out / "history.png")]
-    display = ConfusionMatrixDisplay.from_predictions(y_true, proba, classes=clf.classes_)
+    display = ConfusionMatrixDisplay.from_probabilities(y_true, proba, classes=clf.classes_)
     written.append(_save_figure(display, out / "confusion_matrix.png"))
     display = RocCurveDisplay.from_predictions(y_true, proba, classes=clf.classes_)
     written.append(_save_figure(display, out / "roc.png"))

@@ -2,12 +2,15 @@
 
 Every function takes ``y_true`` (class names) and ``y_score`` (predicted
 probabilities, columns in ``classes`` order), so it works on any model's
-output; ``from_estimator`` helpers call ``predict_proba`` for you.
+output; ``from_estimator`` helpers call the estimator for you. One engine
+computes every figure, on the test set and on each bootstrap resample alike;
+the report, the scores and the displays only arrange and draw its figures.
 
-* :func:`clinical_report`: the full report (per class, overall, the positive
-  class at an operating point, the ISIC challenge block), every figure with a
-  confidence interval; prints as a table, exports to dict, DataFrame, Markdown
-  and a self-contained HTML file.
+* :func:`clinical_report` (:meth:`ClinicalReport.from_predictions`,
+  :meth:`ClinicalReport.from_estimator`): the full report (per class, overall,
+  the positive class at an operating point, the ISIC challenge block), every
+  figure with a confidence interval; prints as a table, exports to dict,
+  DataFrame, Markdown and a self-contained HTML file.
 * :func:`select_operating_point` and friends: thresholds for a target
   sensitivity or specificity.
 * :func:`wilson_interval`, :func:`bootstrap_interval`: the interval machinery.

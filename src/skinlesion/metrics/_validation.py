@@ -8,6 +8,7 @@ probabilities of the wrong shape or not summing to one, labels that are not in
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Hashable, Iterable
 from typing import Any
@@ -224,6 +225,20 @@ def positive_label(mask: np.ndarray, classes: np.ndarray) -> str:
     return names[0] if len(names) == 1 else " + ".join(names)
 
 
+def external_stacklevel() -> int:
+    """``stacklevel`` for ``warnings.warn`` that names the first caller outside this package.
+
+    Call it in the function that warns; public functions call each other, so a
+    fixed level would blame a line of skinlesion instead of the user's.
+    """
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        "skinlesion.metrics"
+    ):
+        level, frame = level + 1, frame.f_back
+    return level
+
+
 def warn_if_absent(is_positive: np.ndarray, label: str) -> None:
     """Warn when the positive class is absent from y_true (its figures become NaN)."""
     if not is_positive.any():
@@ -232,14 +247,14 @@ def warn_if_absent(is_positive: np.ndarray, label: str) -> None:
             "and the other figures that need positives are NaN. Evaluate on a test set that "
             "holds positive cases.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=external_stacklevel(),
         )
     elif is_positive.all():
         warnings.warn(
             f"every image in y_true is {label!r}, so specificity, ROC AUC and the other "
             "figures that need negatives are NaN.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=external_stacklevel(),
         )
 
 
@@ -259,3 +274,45 @@ def as_list(values: Iterable[float] | float) -> list[float]:
     if isinstance(values, (int, float, np.floating)):
         return [float(values)]
     return [float(v) for v in values]
+
+
+def check_operating_point(
+    threshold: Any, target_sensitivity: Any, target_specificity: Any
+) -> tuple[float | None, tuple[str, float] | None]:
+    """``(threshold, None)`` for a fixed operating point, ``(None, (kind, value))`` for a target."""
+    given = [x is not None for x in (threshold, target_sensitivity, target_specificity)]
+    if sum(given) > 1:
+        raise ValueError(
+            "give at most one of threshold, target_sensitivity and target_specificity: each "
+            "fixes the operating point."
+        )
+    if target_sensitivity is not None:
+        return None, ("sensitivity", check_unit_interval(target_sensitivity, "target_sensitivity"))
+    if target_specificity is not None:
+        return None, ("specificity", check_unit_interval(target_specificity, "target_specificity"))
+    if threshold is None:
+        return 0.5, None
+    try:
+        t = float(threshold)
+    except (TypeError, ValueError):
+        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}.") from None
+    if not 0.0 <= t <= 1.0:
+        raise ValueError(
+            f"threshold must lie in [0, 1] (it applies to a probability), got {threshold!r}."
+        )
+    return t, None
+
+
+def warn_absent_classes(codes: np.ndarray, classes: list) -> list[str]:
+    """Warn when classes are absent from y_true; return the note the report prints."""
+    support = np.bincount(codes, minlength=len(classes))
+    absent = [c for c, m in zip(classes, support, strict=True) if m == 0]
+    if not absent:
+        return []
+    msg = (
+        f"classes {absent!r} do not occur in y_true: their sensitivity, AUC and other "
+        f"per-class figures are undefined (NaN), and macro averages use the "
+        f"{len(classes) - len(absent)} classes present."
+    )
+    warnings.warn(msg, UserWarning, stacklevel=external_stacklevel())
+    return ["Note: " + msg]

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from skinlesion.metrics import _core
+from skinlesion.metrics import _engine
 from skinlesion.metrics._validation import check_predictions, positive_label, resolve_positive
 
 __all__ = ["DEFAULT_N_BINS", "ReliabilityCurve", "expected_calibration_error", "reliability_curve"]
@@ -58,7 +58,11 @@ def expected_calibration_error(
     0.15
     """
     codes, proba, _ = check_predictions(y_true, y_score, classes)
-    return _core.expected_calibration_error(codes, proba, _check_n_bins(n_bins))
+    confidence, hit = _engine.top_label(codes, proba)
+    sums = _engine.calibration(
+        confidence, hit, _check_n_bins(n_bins), _engine.unit_weights(hit.size)
+    )
+    return float(_engine.calibration_error(*sums)[0])
 
 
 class ReliabilityCurve(NamedTuple):
@@ -104,19 +108,30 @@ def reliability_curve(
     >>> curve.mean_predicted.tolist(), curve.fraction_positive.tolist(), curve.count.tolist()
     ([0.9], [0.75], [4])
     """
+    return _reliability(y_true, y_score, classes, positive, n_bins)[0]
+
+
+def _reliability(
+    y_true: Any, y_score: Any, classes: Any, positive: Any, n_bins: Any
+) -> tuple[ReliabilityCurve, float]:
+    """The reliability curve and its expected calibration error (one set of bin sums)."""
     codes, proba, classes = check_predictions(y_true, y_score, classes, positive)
     n_bins = _check_n_bins(n_bins)
     mask = resolve_positive(positive, classes) if positive is not None else None
     if mask is None:
-        confidence = proba.max(axis=1)
-        hit = proba.argmax(axis=1) == codes
+        confidence, hit = _engine.top_label(codes, proba)
         label = "top label"
     else:
-        confidence = proba[:, mask].sum(axis=1)
-        hit = mask[codes]
+        confidence, hit = proba[:, mask].sum(axis=1), mask[codes]
         label = positive_label(mask, classes)
-    count, conf, acc = _core.calibration_bins(confidence, hit, n_bins)
+    sums = _engine.calibration(confidence, hit, n_bins, _engine.unit_weights(hit.size))
+    count, conf_sum, hit_sum = (a[0] for a in sums)
     used = count > 0
-    return ReliabilityCurve(
-        conf[used], acc[used], count[used], np.linspace(0.0, 1.0, n_bins + 1), label
+    curve = ReliabilityCurve(
+        conf_sum[used] / count[used],
+        hit_sum[used] / count[used],
+        count[used].round().astype(np.int64),
+        np.linspace(0.0, 1.0, n_bins + 1),
+        label,
     )
+    return curve, float(_engine.calibration_error(*sums)[0])

@@ -8,7 +8,7 @@ macro averages, and ranks by balanced multi-class accuracy. This module
 reproduces those numbers, including the scorer's conventions: an undefined
 thresholded figure (for example PPV of a class never predicted) scores 1.0, and
 an image whose highest probability is tied counts as "undecided" (wrong) for
-balanced accuracy. ``tests/test_metrics_isic.py`` checks agreement with the
+balanced accuracy. ``tests/metrics/test_isic.py`` checks agreement with the
 official package.
 """
 
@@ -18,33 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from skinlesion.metrics import _core
+from skinlesion.metrics import _engine
+from skinlesion.metrics._engine import ISIC_FIGURES
 from skinlesion.metrics._validation import check_predictions
 
 __all__ = ["ISIC_FIGURES", "isic_scores"]
-
-#: The per-class figures of the ISIC scorer, in its order.
-ISIC_FIGURES = (
-    "accuracy",
-    "sensitivity",
-    "specificity",
-    "dice",
-    "ppv",
-    "npv",
-    "auc",
-    "auc_sens_80",
-    "ap",
-)
-
-
-def isic_class_scores(is_class: np.ndarray, score: np.ndarray) -> dict[str, float]:
-    """The ISIC figures of one class, one-vs-rest, on validated arrays."""
-    out = _core.isic_counts_figures(_core.binary_counts(is_class, score > 0.5))
-    fpr, tpr, _ = _core.roc(is_class, score)
-    out["auc"] = _core.roc_auc(fpr, tpr)
-    out["auc_sens_80"] = _core.auc_above_sensitivity(fpr, tpr, 0.8)
-    out["ap"] = _core.average_precision(is_class, score)
-    return out
 
 
 def isic_scores(y_true: Any, y_score: Any, *, classes: Any = None) -> dict[str, Any]:
@@ -78,10 +56,13 @@ def isic_scores(y_true: Any, y_score: Any, *, classes: Any = None) -> dict[str, 
     (1.0, 0.75)
     """
     codes, proba, classes = check_predictions(y_true, y_score, classes)
-    per = {c: isic_class_scores(codes == i, proba[:, i]) for i, c in enumerate(classes.tolist())}
-    macro = {f: float(np.nanmean([per[c][f] for c in per])) for f in ISIC_FIGURES}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        figs = _engine.class_figures(codes, proba, _engine.unit_weights(codes.size))
     return {
-        "per_category": per,
-        "macro_average": macro,
-        "aggregate": {"balanced_accuracy": _core.isic_balanced_accuracy(codes, proba)},
+        "per_category": {
+            c: {f: float(figs[("isic", i, f)][0]) for f in ISIC_FIGURES}
+            for i, c in enumerate(classes.tolist())
+        },
+        "macro_average": {f: float(figs[("isic_macro", f)][0]) for f in ISIC_FIGURES},
+        "aggregate": {"balanced_accuracy": float(figs[("isic_aggregate", "balanced_accuracy")][0])},
     }

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from skinlesion.metrics import _core
+from skinlesion.metrics import _engine
 from skinlesion.metrics._validation import (
     check_predictions,
     check_unit_interval,
@@ -83,11 +83,11 @@ def positive_scores(
     return mask[codes], proba[:, mask].sum(axis=1), positive_label(mask, classes)
 
 
-def _roc(y_true: Any, y_score: Any, positive: Any, classes: Any):
+def _curve(y_true: Any, y_score: Any, positive: Any, classes: Any) -> _engine.Curve:
+    """The ROC curve of the positive class(es) on the test set (warns when one side is empty)."""
     is_pos, score, label = positive_scores(y_true, y_score, positive, classes=classes)
     warn_if_absent(is_pos, label)
-    fpr, tpr, thr = _core.roc(is_pos, score)
-    return fpr, tpr, thr
+    return _engine.Curve(_engine.unit_weights(is_pos.size), is_pos, score)
 
 
 def select_operating_point(
@@ -169,18 +169,18 @@ def select_operating_point(
         raise ValueError(
             "give target_sensitivity or target_specificity, not both: one fixes the threshold."
         )
-    fpr, tpr, thr = _roc(y_true, y_score, positive, classes)
-    if np.isnan(fpr[-1]) or np.isnan(tpr[-1]):
+    curve = _curve(y_true, y_score, positive, classes)
+    if curve.undefined()[0]:
         raise ValueError(
             "cannot choose an operating point: y_true needs both positive and negative cases."
         )
     if target_specificity is not None:
         target = check_unit_interval(target_specificity, "target_specificity")
-        return float(thr[_core.index_at_specificity(fpr, target)])
+        return float(curve.threshold_for("specificity", target)[0])
     target = check_unit_interval(
         0.95 if target_sensitivity is None else target_sensitivity, "target_sensitivity"
     )
-    return float(thr[_core.index_at_sensitivity(tpr, target)])
+    return float(curve.threshold_for("sensitivity", target)[0])
 
 
 def sensitivity_at_specificity(
@@ -208,8 +208,7 @@ def sensitivity_at_specificity(
     0.6
     """
     target = check_unit_interval(specificity, "specificity")
-    fpr, tpr, _ = _roc(y_true, y_score, positive, classes)
-    return _core.sensitivity_at_specificity(fpr, tpr, target)
+    return float(_curve(y_true, y_score, positive, classes).sensitivity_at_specificity(target)[0])
 
 
 def specificity_at_sensitivity(
@@ -235,8 +234,7 @@ def specificity_at_sensitivity(
     0.8
     """
     target = check_unit_interval(sensitivity, "sensitivity")
-    fpr, tpr, _ = _roc(y_true, y_score, positive, classes)
-    return _core.specificity_at_sensitivity(fpr, tpr, target)
+    return float(_curve(y_true, y_score, positive, classes).specificity_at_sensitivity(target)[0])
 
 
 def partial_auc_above_sensitivity(
@@ -263,8 +261,7 @@ def partial_auc_above_sensitivity(
     1.0
     """
     target = check_unit_interval(min_sensitivity, "min_sensitivity")
-    fpr, tpr, _ = _roc(y_true, y_score, positive, classes)
-    return _core.auc_above_sensitivity(fpr, tpr, target)
+    return float(_curve(y_true, y_score, positive, classes).auc_above_sensitivity(target)[0])
 
 
 def _constrained_specificity(
@@ -272,7 +269,10 @@ def _constrained_specificity(
 ) -> float:
     y_true = np.asarray(y_true) == pos_label
     called = np.asarray(y_pred) == pos_label
-    c = _core.binary_counts(y_true, called)
+    c = {
+        k: float(v[0])
+        for k, v in _engine.counts(_engine.unit_weights(called.size), y_true, called).items()
+    }
     sens = c["tp"] / max(c["tp"] + c["fn"], 1)
     spec = c["tn"] / max(c["tn"] + c["fp"], 1)
     return spec if sens >= target_sensitivity - 1e-12 else sens - 1.0

@@ -1,8 +1,8 @@
-"""The block-wise bootstrap gives, resample by resample, the figures of the per-resample path.
+"""The engine's block-wise bootstrap gives, resample by resample, the scalar oracle's figures.
 
-``report._figures`` (checked against scikit-learn in test_metrics_agreement.py) computes
-the figures of one resample from its rows; ``_batch.figures_batch`` computes them for
-many resamples at once from draw counts. Both must agree on every resample, with tied
+``_oracle.figures`` (checked against scikit-learn in test_engine.py) computes the
+figures of one resample from its rows; ``_engine.figures`` computes them for many
+resamples at once from draw counts. Both must agree on every resample, with tied
 scores, sets of positive classes, thresholds chosen per resample, and rare classes that
 drop out of unstratified resamples.
 """
@@ -14,9 +14,10 @@ import warnings
 import numpy as np
 import pytest
 
-from skinlesion.metrics._batch import figures_batch
+from skinlesion.metrics import _engine
 from skinlesion.metrics.intervals import bootstrap_indices
-from skinlesion.metrics.report import _figures, _Plan
+
+from . import _oracle
 
 FIXED_SENS, FIXED_SPEC = [0.8, 0.866, 0.9, 0.95], [0.8, 0.9, 0.95]
 
@@ -47,15 +48,15 @@ def _case(n: int, k: int, ties: bool, seed: int):
 def test_batch_matches_per_resample_figures(n, k, ties, positive, threshold, target, stratify):
     codes, proba = _case(n, k, ties, seed=n)
     mask = None if positive is None else np.isin(np.arange(k), positive)
-    plan = _Plan(k, mask, threshold, target, FIXED_SENS, FIXED_SPEC, 15)
+    plan = _engine.Plan(k, mask, threshold, target, FIXED_SENS, FIXED_SPEC, 15)
     strata = codes if stratify else None
     indices = list(bootstrap_indices(n, 40, strata=strata, random_state=1))
     W = np.stack([np.bincount(i, minlength=n) for i in indices]).astype(float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        batch = figures_batch(codes, proba, plan, W)
+        batch = _engine.figures(codes, proba, plan, W)
         for r, idx in enumerate(indices):
-            reference = _figures(codes[idx], proba[idx], plan)
+            reference = _oracle.figures(codes[idx], proba[idx], plan)
             assert set(reference) == set(batch)
             for key, value in reference.items():
                 np.testing.assert_allclose(

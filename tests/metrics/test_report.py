@@ -413,3 +413,59 @@ def test_from_estimator():
     assert r.images is None  # tabular X is not an image array
     with pytest.raises(TypeError, match="predict_proba"):
         clinical_report.from_estimator(object(), X, y)
+
+
+# ---- one table, class methods ----------------------------------------------------------
+
+
+def test_classmethods_are_the_report(data):
+    from sklearn.linear_model import LogisticRegression
+
+    y, proba = data
+    kwargs = dict(classes=CLASSES, positive="melanoma", n_bootstraps=20, random_state=0)
+    assert same(
+        ClinicalReport.from_predictions(y, proba, **kwargs), clinical_report(y, proba, **kwargs)
+    )
+    assert clinical_report.from_estimator == ClinicalReport.from_estimator
+    X = (y[:, None] == CLASSES) * 1.0 + np.random.default_rng(0).normal(size=(len(y), 3))
+    clf = LogisticRegression().fit(X, y)
+    kwargs.pop("classes")
+    assert same(
+        ClinicalReport.from_estimator(clf, X, y, **kwargs),
+        clinical_report(y, clf.predict_proba(X), classes=clf.classes_, **kwargs),
+    )
+
+
+def test_the_table_decides_every_interval(report):
+    from skinlesion.metrics import _table
+
+    plan = type("Plan", (), {"fixed_spec": [0.8, 0.9, 0.95], "fixed_sens": [0.8, 0.866, 0.9, 0.95]})
+    methods = {"bootstrap": "bootstrap", _table.TUNED: None}  # the threshold here is fixed
+    sections = {
+        "per_class": report.per_class["nevus"],
+        "overall": report.overall,
+        "positive": report.positive,
+        "isic": report.isic["per_category"]["nevus"],
+        "isic_macro": report.isic["macro_average"],
+        "isic_aggregate": report.isic["aggregate"],
+    }
+    for section, figures in sections.items():
+        expanded = dict(_table.expand(section, plan))
+        assert list(figures) == list(expanded), section  # the table's figures, in its order
+        for name, row in expanded.items():
+            kind = row.interval
+            expected = (
+                "wilson"
+                if isinstance(kind, (_table.Wilson, _table.Reciprocal))
+                else methods.get(kind)
+            )
+            assert figures[name].method == expected, (section, name)
+
+
+def test_warnings_name_the_callers_line(data):
+    y, proba = data
+    keep = y != "melanoma"
+    for make in (clinical_report, ClinicalReport.from_predictions):
+        with pytest.warns(UserWarning, match="do not occur") as record:
+            make(y[keep], proba[keep], classes=CLASSES, n_bootstraps=0)
+        assert {w.filename for w in record} == {__file__}

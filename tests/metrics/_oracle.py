@@ -1,11 +1,12 @@
-"""Fast figures on already validated, integer-encoded arrays.
+"""A scalar test oracle: the figures of one sample, image by image, in plain NumPy.
 
-The report computes every figure on the test set and (in ``_batch``, for
-blocks of resamples) on every bootstrap resample, where scikit-learn's input
-validation would dominate the run time. These functions compute the same
-numbers with plain NumPy on validated input;
-``tests/test_metrics_agreement.py`` checks each one against the scikit-learn
-function it mirrors, figure by figure (ties in the scores included).
+The library computes every figure in one batched engine
+(``skinlesion.metrics._engine``), for the test set and for blocks of bootstrap
+resamples alike. This module is the straightforward version it is checked
+against: each function computes one figure of one sample the obvious way,
+``test_engine.py`` checks these functions against scikit-learn (ties in the
+scores included) and ``test_batch.py`` checks the engine against
+:func:`figures`, resample by resample.
 
 Conventions: ``codes`` are indices into ``classes``; ``proba`` is float64
 ``(n, n_classes)``; ``y`` is a boolean "is positive" array and ``s`` the
@@ -15,6 +16,8 @@ positive score. Undefined figures are NaN (never a made-up 0 or 1).
 from __future__ import annotations
 
 import numpy as np
+
+from skinlesion.metrics._engine import ISIC_FIGURES, Plan
 
 _NAN = float("nan")
 
@@ -289,3 +292,95 @@ def isic_balanced_accuracy(codes: np.ndarray, proba: np.ndarray) -> float:
     hits = np.bincount(codes, weights=correct.astype(np.float64), minlength=n_classes)
     present = support > 0
     return float(np.mean(hits[present] / support[present]))
+
+
+def operating_threshold(plan: Plan, fpr: np.ndarray, tpr: np.ndarray, thr: np.ndarray) -> float:
+    """The plan's fixed threshold, or the one reaching its target on this sample."""
+    if plan.target is None:
+        return float(plan.threshold)
+    if np.isnan(fpr[-1]) or np.isnan(tpr[-1]):
+        return _NAN
+    kind, value = plan.target
+    if kind == "sensitivity":
+        return float(thr[index_at_sensitivity(tpr, value)])
+    return float(thr[index_at_specificity(fpr, value)])
+
+
+def _nanmean(values: list[float]) -> float:
+    a = np.asarray(values, dtype=np.float64)
+    return float(np.mean(a[~np.isnan(a)])) if (~np.isnan(a)).any() else _NAN
+
+
+def _binary_rates(c: dict[str, int]) -> dict[str, float]:
+    return {
+        "sensitivity": float(_ratio(c["tp"], c["tp"] + c["fn"])),
+        "specificity": float(_ratio(c["tn"], c["tn"] + c["fp"])),
+        "ppv": float(_ratio(c["tp"], c["tp"] + c["fp"])),
+        "npv": float(_ratio(c["tn"], c["tn"] + c["fn"])),
+    }
+
+
+def figures(codes: np.ndarray, proba: np.ndarray, plan: Plan) -> dict[tuple, float]:
+    """Every figure the engine computes (same keys), on one sample."""
+    out: dict[tuple, float] = {}
+    k = plan.n_classes
+    n = codes.size
+    pred = proba.argmax(axis=1)
+    cm = confusion(codes, pred, k)
+    ovr = one_vs_rest_counts(cm)
+    f1 = per_class_f1(cm)
+    aucs = np.full(k, np.nan)
+    isic_rows = []
+    for i in range(k):
+        is_i = codes == i
+        s = proba[:, i]
+        fpr, tpr, _, aucs[i], ap = curve_figures(is_i, s)
+        c = {name: int(ovr[name][i]) for name in ("tp", "fp", "fn", "tn")}
+        block = {**c, "support": int(is_i.sum()), **_binary_rates(c)}
+        block.update(f1=float(f1[i]), roc_auc=aucs[i], average_precision=ap)
+        out.update({("per_class", i, name): v for name, v in block.items()})
+        c = binary_counts(is_i, s > 0.5)
+        isic = {**c, **isic_counts_figures(c)}
+        isic.update(auc=aucs[i], ap=ap, auc_sens_80=auc_above_sensitivity(fpr, tpr, 0.8))
+        out.update({("isic", i, name): v for name, v in isic.items()})
+        isic_rows.append(isic)
+    for fig in ISIC_FIGURES:
+        out[("isic_macro", fig)] = _nanmean([row[fig] for row in isic_rows])
+    out[("isic_aggregate", "balanced_accuracy")] = isic_balanced_accuracy(codes, proba)
+
+    overall = classification_figures(cm)
+    correct = int(np.trace(cm))
+    out[("overall", "correct")] = correct
+    out[("overall", "incorrect")] = n - correct
+    for name, value in overall.items():
+        out[("overall", name)] = value
+    out[("overall", "macro_roc_auc")] = _nanmean(list(aucs))
+    out[("overall", "log_loss")] = log_loss(codes, proba)
+    out[("overall", "brier_score")] = brier_score(codes, proba)
+    out[("overall", "expected_calibration_error")] = expected_calibration_error(
+        codes, proba, plan.n_bins
+    )
+
+    if plan.mask is not None:
+        y = plan.mask[codes]
+        s = proba[:, plan.mask].sum(axis=1)
+        fpr, tpr, thr, auc, ap = curve_figures(y, s)
+        pos = {"roc_auc": auc, "auc_sens_80": auc_above_sensitivity(fpr, tpr, 0.8)}
+        pos["average_precision"] = ap
+        for t in plan.fixed_spec:
+            pos[f"sensitivity_at_specificity_{t:g}"] = sensitivity_at_specificity(fpr, tpr, t)
+        for t in plan.fixed_sens:
+            pos[f"specificity_at_sensitivity_{t:g}"] = specificity_at_sensitivity(fpr, tpr, t)
+        threshold = operating_threshold(plan, fpr, tpr, thr)
+        pos["threshold"] = threshold
+        c = binary_counts(y, s >= threshold)
+        rates = _binary_rates(c)
+        pos.update(c)
+        pos.update(rates)
+        pos["prevalence"] = float(y.mean())
+        pos["number_needed_to_biopsy"] = (
+            _NAN if np.isnan(rates["ppv"]) else np.inf if rates["ppv"] == 0 else 1 / rates["ppv"]
+        )
+        pos["lr_positive"], pos["lr_negative"] = likelihood_ratios(c)
+        out.update({("positive", name): v for name, v in pos.items()})
+    return out

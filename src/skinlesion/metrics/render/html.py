@@ -1,4 +1,4 @@
-"""Render a :class:`~skinlesion.metrics.ClinicalReport` as one self-contained HTML page.
+"""A :class:`~skinlesion.metrics.ClinicalReport` as one self-contained HTML page.
 
 Styles are inline and plots are PNG images embedded as ``data:`` URIs, so the
 file can be mailed or archived alone: it loads nothing from anywhere.
@@ -12,6 +12,9 @@ import io
 import warnings
 from collections.abc import Callable
 from typing import Any
+
+from skinlesion.metrics._validation import external_stacklevel
+from skinlesion.metrics.render._layout import intro, tables
 
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
@@ -51,7 +54,7 @@ def _plots(report: Any) -> list[tuple[str, str]]:
     makers: list[tuple[str, Callable[[], Any]]] = [
         (
             "Confusion matrix: counts, and each true class's share per prediction.",
-            lambda: d.ConfusionMatrixDisplay.from_predictions(
+            lambda: d.ConfusionMatrixDisplay.from_probabilities(
                 report.y_true, report.y_score, classes=report.classes
             ),
         ),
@@ -99,28 +102,32 @@ def _plots(report: Any) -> list[tuple[str, str]]:
             warnings.warn(
                 f"could not draw a plot for the HTML report ({err}); it is left out.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=external_stacklevel(),
             )
             continue
         out.append((caption, _figure_to_data_uri(disp.figure_)))
     return out
 
 
-def render_tables(report: Any) -> str:
-    """The intro and tables as an HTML fragment (for notebooks)."""
-    parts = [
+def _intro(report: Any) -> str:
+    return (
         '<ul class="intro">'
-        + "".join(f"<li>{html.escape(line)}</li>" for line in report._intro())
+        + "".join(f"<li>{html.escape(x)}</li>" for x in intro(report))
         + "</ul>"
-    ]
-    for table_title, header, rows in report._tables():
+    )
+
+
+def to_html_fragment(report: Any) -> str:
+    """The intro and tables as an HTML fragment (for notebooks: ``_repr_html_``)."""
+    parts = [_intro(report)]
+    for table_title, header, rows in tables(report):
         parts.append(f"<h4>{html.escape(table_title)}</h4>")
         parts.append(_table(header, rows))
     return "<div>" + "\n".join(parts) + "</div>"
 
 
-def render_report(report: Any, *, plots: bool = True) -> str:
-    """The page as a string."""
+def to_html(report: Any, *, plots: bool = True) -> str:
+    """The page as a string (``ClinicalReport.to_html`` writes it to a file)."""
     title = "Clinical evaluation report"
     if report.positive_label:
         title += f": {report.positive_label}"
@@ -130,11 +137,9 @@ def render_report(report: Any, *, plots: bool = True) -> str:
         f"<title>{html.escape(title)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        '<ul class="intro">'
-        + "".join(f"<li>{html.escape(line)}</li>" for line in report._intro())
-        + "</ul>",
+        _intro(report),
     ]
-    for table_title, header, rows in report._tables():
+    for table_title, header, rows in tables(report):
         parts.append(f"<h2>{html.escape(table_title)}</h2>")
         parts.append(_table(header, rows))
     if plots:

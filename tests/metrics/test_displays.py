@@ -48,7 +48,7 @@ def test_import_does_not_load_matplotlib():
 
 def test_confusion_matrix_display(data):
     y, proba, _ = data
-    disp = ConfusionMatrixDisplay.from_predictions(y, proba, classes=CLASSES)
+    disp = ConfusionMatrixDisplay.from_probabilities(y, proba, classes=CLASSES)
     pred = CLASSES[proba.argmax(axis=1)]
     for i, t in enumerate(CLASSES):
         for j, p in enumerate(CLASSES):
@@ -222,3 +222,156 @@ def test_image_displays_read_real_image_paths(shared_data):
     assert disp.indices.tolist() == [4, 5, 6]
     grid = SampleImagesDisplay.from_images(paths, y, n_per_class=2, image_size=32, random_state=0)
     assert grid.images.shape == (4, 32, 32, 3) and grid.ax_.shape == (2, 2)
+
+
+# ---- scikit-learn's contracts: predictions, artists, ax=, X in one place -------------
+
+
+def test_confusion_matrix_from_predictions_takes_labels_as_sklearn(data):
+    from sklearn.metrics import confusion_matrix
+
+    y, proba, _ = data
+    pred = CLASSES[proba.argmax(axis=1)]
+    disp = ConfusionMatrixDisplay.from_predictions(y, pred)
+    np.testing.assert_array_equal(disp.confusion_matrix, confusion_matrix(y, pred))
+    assert disp.display_labels == CLASSES.tolist()
+    order = CLASSES[::-1]
+    disp = ConfusionMatrixDisplay.from_predictions(y, pred, labels=order, display_labels="ABC")
+    np.testing.assert_array_equal(disp.confusion_matrix, confusion_matrix(y, pred, labels=order))
+    assert disp.display_labels == ["A", "B", "C"]
+    same = ConfusionMatrixDisplay.from_probabilities(y, proba, classes=CLASSES)
+    np.testing.assert_array_equal(same.confusion_matrix, confusion_matrix(y, pred))
+
+
+def test_confusion_matrix_from_predictions_refuses_probabilities(data):
+    y, proba, _ = data
+    with pytest.raises(ValueError, match="from_probabilities"):
+        ConfusionMatrixDisplay.from_predictions(y, proba)
+    with pytest.raises(ValueError, match="from_probabilities"):
+        ConfusionMatrixDisplay.from_predictions(y, proba[:, 1])
+    with pytest.raises(ValueError, match="different lengths"):
+        ConfusionMatrixDisplay.from_predictions(y, y[:-1])
+
+
+def test_confusion_matrix_from_estimator_uses_predict(data):
+    y, _, _ = data
+
+    class AlwaysMelanoma:
+        classes_ = CLASSES
+
+        def predict(self, X):
+            return np.full(len(X), "melanoma")
+
+    disp = ConfusionMatrixDisplay.from_estimator(AlwaysMelanoma(), np.zeros((len(y), 1)), y)
+    assert disp.confusion_matrix[:, 1].sum() == len(y)  # every image in the melanoma column
+    assert disp.display_labels == CLASSES.tolist()  # the estimator's classes, all of them
+    with pytest.raises(TypeError, match="predict"):
+        ConfusionMatrixDisplay.from_estimator(object(), np.zeros((2, 1)), y[:2])
+
+
+def test_confusion_matrix_exposes_its_artists_and_takes_ax():
+    fig, ax = plt.subplots(1, 2)
+    disp = ConfusionMatrixDisplay(np.array([[3, 1], [0, 2]]), display_labels=["a", "b"])
+    assert disp.plot(ax=ax) is disp
+    assert disp.figure_ is fig and list(disp.ax_) == list(ax)
+    assert disp.im_.shape == (2,) and disp.text_.shape == (2, 2, 2)
+    assert disp.text_[0, 0, 1].get_text() == "1" and disp.text_[1, 0, 1].get_text() == "0.25"
+    assert disp.im_[0].get_array().tolist() == [[3, 1], [0, 2]]
+    assert ConfusionMatrixDisplay(np.eye(2, dtype=int)).display_labels == ["0", "1"]  # as sklearn
+    with pytest.raises(ValueError, match="2 Axes"):
+        disp.plot(ax=ax[0])
+
+
+def test_roc_display_takes_sklearn_constructor_arguments():
+    fpr, tpr = np.array([0.0, 0.0, 0.5, 1.0]), np.array([0.0, 0.5, 1.0, 1.0])
+    one = RocCurveDisplay(fpr=fpr, tpr=tpr, roc_auc=0.875, name="melanoma").plot()
+    assert one.line_.get_label() == "melanoma (AUC 0.875)"
+    np.testing.assert_array_equal(one.line_.get_xdata(), fpr)
+    assert list(one.curves) == ["melanoma"] and one.curves["melanoma"][2] == 0.875
+    several = RocCurveDisplay(
+        fpr=[fpr, np.array([0.0, 0.5, 0.5, 1.0])],
+        tpr=[tpr, tpr],
+        roc_auc=[0.875, 0.6],
+        name=["a", "b"],
+    ).plot()
+    assert [line.get_label() for line in several.line_] == ["a (AUC 0.875)", "b (AUC 0.600)"]
+    assert several.chance_level_.get_xdata().tolist() == [0, 1] and several.marker_ is None
+    with pytest.raises(ValueError, match="same curves"):
+        _ = RocCurveDisplay(fpr=[fpr, fpr], tpr=[tpr], name=["a", "b"]).curves
+
+
+def test_roc_display_draws_on_the_given_axes(data):
+    y, proba, _ = data
+    fig, ax = plt.subplots()
+    disp = RocCurveDisplay.from_predictions(
+        y, proba, classes=CLASSES, positive="melanoma", n_bootstraps=10, random_state=0, ax=ax
+    )
+    assert disp.ax_ is ax and disp.figure_ is fig
+    assert len(disp.line_) == 3 and set(disp.fill_) == {"melanoma"}
+    _, fpr, tpr, _ = disp.operating_point
+    assert disp.marker_.get_xdata().tolist() == [fpr] and disp.marker_.get_ydata().tolist() == [tpr]
+
+
+def test_reliability_display_exposes_artists_and_positive_ece(data):
+    y, proba, _ = data
+    fig, ax = plt.subplots(2, 1)
+    disp = ReliabilityDisplay.from_predictions(
+        y, proba, classes=CLASSES, positive="melanoma", n_bins=10, ax=ax
+    )
+    assert disp.figure_ is fig and len(disp.hist_) == disp.curve.count.size
+    np.testing.assert_allclose(disp.line_.get_ydata(), disp.curve.fraction_positive)
+    c = disp.curve  # the ECE drawn is the one of the curve drawn (here the positive class's)
+    expected = np.sum(c.count / c.count.sum() * np.abs(c.fraction_positive - c.mean_predicted))
+    assert disp.ece == pytest.approx(expected)
+
+
+def test_history_and_image_displays_take_ax(data):
+    y, proba, images = data
+    fig, ax = plt.subplots(1, 2)
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.7]}
+    disp = TrainingHistoryDisplay.from_history(history, ax=ax)
+    assert disp.figure_ is fig and set(disp.lines_) == {"loss", "val_loss", "accuracy"}
+    assert disp.lines_["val_loss"].get_ydata().tolist() == [1.1, 0.7]
+
+    fig, ax = plt.subplots(3, 2)
+    grid = SampleImagesDisplay.from_images(images, y, n_per_class=2, random_state=0, ax=ax)
+    assert grid.figure_ is fig and grid.im_.shape == (3, 2)
+    np.testing.assert_array_equal(grid.im_[0, 0].get_array(), grid.images[0])
+    with pytest.raises(ValueError, match="6 Axes"):
+        SampleImagesDisplay.from_images(images, y, n_per_class=2, ax=ax[0])
+
+    fig, ax = plt.subplots(1, 4)
+    worst = WorstMistakesDisplay.from_predictions(
+        images, y, proba, classes=CLASSES, n_images=4, ax=ax
+    )
+    assert worst.figure_ is fig and len(worst.im_) == len(worst.indices) <= 4
+    with pytest.raises(ValueError, match="at least"):
+        WorstMistakesDisplay.from_predictions(images, y, proba, classes=CLASSES, ax=ax[:1])
+
+
+def test_every_display_signature_puts_x_in_one_place_and_takes_ax():
+    import inspect
+
+    from skinlesion.metrics import ClinicalReport
+
+    for cls in (ConfusionMatrixDisplay, RocCurveDisplay, ReliabilityDisplay, WorstMistakesDisplay):
+        params = list(inspect.signature(cls.from_estimator).parameters)
+        assert params[:3] == ["estimator", "X", "y"], cls
+    assert list(inspect.signature(ClinicalReport.from_estimator).parameters)[:3] == [
+        "estimator",
+        "X",
+        "y",
+    ]
+    displays = (
+        ConfusionMatrixDisplay,
+        RocCurveDisplay,
+        ReliabilityDisplay,
+        TrainingHistoryDisplay,
+        SampleImagesDisplay,
+        WorstMistakesDisplay,
+    )
+    for cls in displays:
+        for name in ("plot", "from_predictions", "from_probabilities", "from_estimator",
+                     "from_history", "from_images"):  # fmt: skip
+            if hasattr(cls, name):
+                assert "ax" in inspect.signature(getattr(cls, name)).parameters, (cls, name)

@@ -1,0 +1,91 @@
+"""What every rendering shows: the intro lines and the tables, as text cells."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from skinlesion.metrics._engine import ISIC_FIGURES
+from skinlesion.metrics._table import label
+from skinlesion.metrics.intervals import Estimate
+
+Table = tuple[str, list[str], list[list[str]]]
+
+#: The per-class figures of the first table; the others go in the second.
+_COUNTED = ("support", "sensitivity", "specificity", "ppv", "npv")
+
+
+def _cell(est: Estimate, fmt: str) -> str:
+    return "undefined" if np.isnan(est.value) else format(est, fmt)
+
+
+def _figure_rows(section: str, figures: dict[str, Estimate], fmt: str) -> list[list[str]]:
+    return [[label(section, n), _cell(e, fmt), e.method or ""] for n, e in figures.items()]
+
+
+def tables(report: Any, fmt: str = ".3f") -> list[Table]:
+    """(title, header, rows) of every table of ``report``, cells as text."""
+    out: list[Table] = []
+    first = next(iter(report.per_class.values()))
+    for title, names in (
+        ("Per class, one-vs-rest (predicted class = highest probability)", _COUNTED),
+        ("Per class, ranking figures", [n for n in first if n not in _COUNTED]),
+    ):
+        header = ["class", *[label("per_class", n) for n in names]]
+        rows = [
+            [
+                str(c),
+                *[
+                    str(int(figs[n].value)) if n == "support" else _cell(figs[n], fmt)
+                    for n in names
+                ],
+            ]
+            for c, figs in report.per_class.items()
+        ]
+        out.append((title, header, rows))
+    figure_header = ["figure", "value [interval]", "interval"]
+    out.append(("Overall", figure_header, _figure_rows("overall", report.overall, fmt)))
+    if report.positive is not None:
+        title = f"Positive class: {report.positive_label} vs the rest"
+        out.append((title, figure_header, _figure_rows("positive", report.positive, fmt)))
+    isic = report.isic
+    rows = [
+        [str(c), *[format(figs[f].value, ".4f") for f in ISIC_FIGURES]]
+        for c, figs in isic["per_category"].items()
+    ]
+    rows.append(
+        ["macro average", *[format(isic["macro_average"][f].value, ".4f") for f in ISIC_FIGURES]]
+    )
+    out.append(
+        (
+            "ISIC challenge scores (threshold 0.5, as the official scorer)",
+            ["class", *ISIC_FIGURES],
+            rows,
+        )
+    )
+    rows = _figure_rows("isic_aggregate", isic["aggregate"], fmt)
+    out.append(("ISIC aggregate", figure_header, rows))
+    return out
+
+
+def intro(report: Any) -> list[str]:
+    """The lines before the tables: what was computed and how to read it."""
+    s = report.settings
+    conf = f"{100 * s['confidence']:g} %"
+    strat = ", stratified by true class" if s["stratified"] else ""
+    lines = [
+        f"Clinical report: {s['n_samples']} images, {len(report.classes)} classes.",
+        f"Intervals: {conf}; Wilson for proportions, percentile bootstrap "
+        f"({s['n_bootstraps']} resamples{strat}) for the rest.",
+        f"Expected calibration error: top-label, {s['n_bins']} uniform bins.",
+    ]
+    if report.positive is not None:
+        lines.append(
+            f"PPV, NPV and number needed to biopsy depend on the prevalence of "
+            f"{report.positive_label!r} in this test set "
+            f"({report.positive['prevalence']:.3f}); they change with the population."
+        )
+        lines.append(f"Operating point: {s['threshold_source']}.")
+    lines.extend(s["notes"])
+    return lines

@@ -1,0 +1,48 @@
+"""The report as plain data: nested dicts (JSON) and one record per figure (DataFrame)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _block(figures: dict) -> dict:
+    return {str(k): v.to_dict() for k, v in figures.items()}
+
+
+def to_dict(report: Any) -> dict[str, Any]:
+    """All figures as nested plain dicts, class names as str (``ClinicalReport.to_dict``)."""
+    settings = dict(report.settings)
+    if not isinstance(settings["random_state"], (int, type(None))):
+        settings["random_state"] = repr(settings["random_state"])
+    isic = report.isic
+    return {
+        "settings": settings,
+        "classes": [str(c) for c in report.classes],
+        "positive_label": report.positive_label,
+        "per_class": {str(c): _block(v) for c, v in report.per_class.items()},
+        "overall": _block(report.overall),
+        "positive": None if report.positive is None else _block(report.positive),
+        "isic": {
+            "per_category": {str(c): _block(v) for c, v in isic["per_category"].items()},
+            "macro_average": _block(isic["macro_average"]),
+            "aggregate": _block(isic["aggregate"]),
+        },
+    }
+
+
+def rows(report: Any) -> list[dict[str, Any]]:
+    """One dict per figure: section, class, figure and the estimate's fields."""
+    blocks: list[tuple[str, Any, dict]] = [
+        ("per_class", c, figs) for c, figs in report.per_class.items()
+    ]
+    blocks.append(("overall", None, report.overall))
+    if report.positive is not None:
+        blocks.append(("positive", report.positive_label, report.positive))
+    blocks += [("isic", c, figs) for c, figs in report.isic["per_category"].items()]
+    blocks.append(("isic", "macro_average", report.isic["macro_average"]))
+    blocks.append(("isic", None, report.isic["aggregate"]))
+    return [
+        {"section": section, "class": cls, "figure": name, **est.to_dict()}
+        for section, cls, figures in blocks
+        for name, est in figures.items()
+    ]
