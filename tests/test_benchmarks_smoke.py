@@ -176,6 +176,50 @@ def test_common_smoke_data_and_grouped_split(tmp_path: Path) -> None:
     assert len(paths9) == 18 and len(set(labels9)) == 3 and len(hashes) == 18
 
 
+@pytest.mark.slow
+def test_transfer_chooses_on_validation_then_scores_fine_tuned_against_scratch() -> None:
+    """``finetune`` pretrains (smoke), chooses among the recipes on a validation
+    split, then scores the chosen recipe and the from-scratch one seed by seed."""
+    out = run_script("bench_transfer.py", "finetune", "--target", "melanoma", "--seeds", "2")
+    for recipe in import_script("bench_transfer").RECIPES:
+        assert f"choose [{recipe}] validation melanoma AUC:" in out
+    chosen = re.search(r"chosen on validation: '([^']+)'", out)
+    assert chosen is not None, out
+    for seed in (0, 1):
+        assert f"fine-tuned seed {seed} test: LesionClassifier(" in out
+        assert f"scratch seed {seed} test specificity at 86.6% melanoma sensitivity:" in out
+    assert "init='ham10000-default64-" in out
+    assert "melanoma default64 fine-tuned minus scratch melanoma AUC: mean" in out
+    assert "pretraining time (paid once, apart):" in out
+
+
+def test_transfer_pretraining_leaves_out_target_test_images_and_their_lesions(
+    tmp_path: Path,
+) -> None:
+    """A HAM10000 image that is an isic9 test image leaves pretraining with every
+    other image of its lesion; ISIC 2017 ids leave too."""
+    common = import_script("_common")
+    bench = import_script("bench_transfer")
+    common.make_smoke_data(tmp_path, per_class=6, size=8)
+    paths9, labels9, hashes = common.load_isic9(tmp_path)
+    _, test = common.grouped_split(labels9, hashes, test_size=0.2, seed=0)
+    shared = Path(paths9[test[0]]).stem
+    ham = tmp_path / "ham10000"
+    table = (ham / "HAM10000_metadata.csv").read_text().splitlines()
+    # the first HAM10000 image becomes that isic9 test image; its lesion has two images
+    old = table[1].split(",")[1]
+    (ham / "images" / f"{old}.jpg").rename(ham / "images" / f"{shared}.jpg")
+    table[1] = table[1].replace(old, shared)
+    (ham / "HAM10000_metadata.csv").write_text("\n".join(table) + "\n")
+    paths, labels, groups, dropped = bench.pretraining_set(tmp_path, seed=0)
+    stems = {Path(p).stem for p in paths}
+    assert shared not in stems
+    assert dropped["isic9 test split images"] == 1
+    assert dropped["isic9 test split same-lesion images"] == 1
+    assert len(paths) == 18 - 2 and len(labels) == len(groups) == len(paths)
+    assert not stems & bench.target_test_ids(tmp_path, seed=0)["isic2017"]
+
+
 def test_without_conflicts_drops_only_copies_filed_under_two_classes() -> None:
     common = import_script("_common")
     labels = np.array(["mel", "sk", "mel", "nv", "nv", "ak", "nv"], dtype=object)
