@@ -98,7 +98,9 @@ def test_to_rgb_uint8_converts_without_modifying():
     ("X", "error", "match"),
     [
         (np.zeros((2, 3, 3, 3), np.complex64), ValueError, "Complex"),
-        (np.full((1, 2, 2, 3), -1, np.int32), ValueError, r"\[0, 255\]"),
+        (np.full((1, 2, 2, 3), -1, np.int32), ValueError, r"Negative values in data.*\[0, 255\]"),
+        (np.full((1, 2, 2, 3), -0.5), ValueError, r"Negative values in data.*\[0, 1\]"),
+        (np.full((1, 2, 2, 3), 2.0), ValueError, r"^float images must lie in \[0, 1\]"),
         (np.full((1, 2, 2, 3), np.inf), ValueError, "infinite"),
         (np.zeros((2, 3, 3)), ValueError, "X\\[np.newaxis\\]"),
         (np.zeros((1, 3, 8, 8)), ValueError, "channels-first"),
@@ -118,6 +120,22 @@ def test_check_images_recognises_paths_and_rejects_mixtures(tmp_path):
 
     with pytest.raises(TypeError, match="sparse"):
         check_images(scipy.sparse.csr_matrix(np.eye(3)))
+
+
+def test_a_table_is_not_a_list_of_paths():
+    pd = pytest.importorskip("pandas")
+    # iterating over a DataFrame gives its column names, which are strings
+    table = pd.DataFrame({"path": ["a.jpg", "b.jpg"], "label": ["nevus", "melanoma"]})
+    with pytest.raises(ValueError, match="images must be numeric"):
+        check_images(table)
+    assert is_path_array(table["path"])
+
+
+def test_images_without_pixels_are_not_called_empty():
+    with pytest.raises(ValueError, match="at least 1x1 pixels"):
+        check_images(np.zeros((3, 0, 4, 3)))
+    with pytest.raises(ValueError, match="empty"):
+        check_images(np.zeros((0, 4, 4, 3)))
 
 
 def test_resize_and_sizes():

@@ -151,7 +151,7 @@ def test_bad_input_gives_clear_errors():
         Rebalancer().fit_resample(X, y[:-1])
     with pytest.raises(ValueError, match="one class label per image"):
         Rebalancer().fit_resample(X, np.eye(3)[np.arange(len(y)) % 3])
-    with pytest.raises(ValueError, match="y is required"):
+    with pytest.raises(ValueError, match="requires y to be passed"):
         Rebalancer().fit_resample(X, None)
     with pytest.raises(ValueError, match="4-D"):
         Rebalancer().fit_resample(X.reshape(len(X), -1), y)

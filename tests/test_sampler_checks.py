@@ -1,9 +1,18 @@
-"""imbalanced-learn's sampler checks on Rebalancer and Augmenter.
+"""imbalanced-learn's and scikit-learn's own checks, run on Rebalancer and Augmenter through images.
 
-imbalanced-learn's checks feed tabular data (2-D ``make_classification`` rows,
-one-hot targets, categorical strings). Our samplers take images, so the checks
-that need tabular ``X`` are expected to fail, each with its reason below; the
-property each of them checks is then tested on images in this file.
+Both libraries' checks make 2-D tabular data; the samplers take 4-D images. So
+the checks run on test-only subclasses that turn each row into a grayscale image
+one pixel high (see ``_peer_checks.rows_as_images``), hand it to the sampler's
+own ``fit`` and ``fit_resample``, and give the resampled images back as rows of
+pixel values, in the container the sampler returned.
+
+imbalanced-learn checks the counts of over- and under-samplers by their base
+class (``BaseOverSampler``, ``BaseUnderSampler``), which ours cannot inherit since
+one class does both; the subclasses take the base class of what they are
+configured to do, so that those branches run. Its checks make data with negative
+values whatever the tags, which a logistic function maps into (0, 1);
+scikit-learn's honour the ``positive_only`` tag, and keep their negative values
+where they test it.
 """
 
 from __future__ import annotations
@@ -12,43 +21,158 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from imblearn.utils.estimator_checks import parametrize_with_checks
+from _peer_checks import check_params, logistic, rows_as_images, run_check, signed_squash
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.under_sampling.base import BaseUnderSampler
+from imblearn.utils.estimator_checks import estimator_checks_generator as imblearn_checks
 from sklearn.base import clone
+from sklearn.utils.estimator_checks import estimator_checks_generator as sklearn_checks
 
 from skinlesion import Augmenter, Rebalancer
 
-TABULAR_X = (
-    "feeds 2-D tabular rows; skinlesion samplers take 4-D images or paths (tested on images "
-    "in this file)"
+NO_FEATURES = (
+    "images have no features to count or name: the samplers take images of any size and "
+    "record no n_features_in_"
 )
-EXPECTED_FAILURES = {
-    "check_samplers_one_label": TABULAR_X,
-    "check_samplers_fit": TABULAR_X,
-    "check_samplers_fit_resample": TABULAR_X,
-    "check_samplers_list": TABULAR_X + " (nested lists of numbers are not image paths)",
-    "check_samplers_preserve_dtype": TABULAR_X,
-    "check_samplers_sample_indices": TABULAR_X,
+NESTED_LISTS = (
+    "nested lists of pixel values come back as one array (lists of file paths stay lists)"
+)
+# check name -> (why it fails, a pattern its error message or failing line must match)
+IMBLEARN_EXPECTED_FAILURES = {
+    "check_samplers_list": (NESTED_LISTS, r"isinstance\(X_res_list, list\)"),
     "check_samplers_multiclass_ova": (
-        "one-hot targets are refused on purpose: labels are class names, and a clear error "
-        "says to pass them"
+        "one-hot targets are refused on purpose: labels are class names, and the error says "
+        "to pass them",
+        "one class label per image",
     ),
-    "check_samplers_2d_target": "a column-vector y is refused with a clear error",
+    "check_samplers_2d_target": (
+        "a column-vector y is refused with an error asking for one label per image, where "
+        "imbalanced-learn's samplers flatten it",
+        "one class label per image",
+    ),
+    "check_sampler_get_feature_names_out": (NO_FEATURES, "is not fitted yet"),
+    "check_sampler_get_feature_names_out_pandas": (NO_FEATURES, "is not fitted yet"),
+}
+PERTURBING_EXPECTED_FAILURES = {
+    **IMBLEARN_EXPECTED_FAILURES,
+    "check_samplers_one_label": (
+        "with sampling_strategy=None the Augmenter perturbs images and balances nothing, so "
+        "one class is valid input",
+        "can't balance when only one class is present",
+    ),
+}
+SKLEARN_EXPECTED_FAILURES = {
+    "check_n_features_in": (NO_FEATURES, "n_features_in_"),
+    "check_n_features_in_after_fitting": (NO_FEATURES, "n_features_in_"),
+    "check_dtype_object": (
+        "pixel data must be numeric: an object array is refused with an error naming its "
+        "dtype (a 1-D object array is a list of file paths)",
+        "images must be numeric",
+    ),
+    "check_estimators_empty_data_messages": (
+        "images without pixels, (12, 1, 0, 1) here, are refused as 'at least 1x1 pixels', "
+        "not with check_array's '0 feature(s)' wording",
+        "at least 1x1 pixels",
+    ),
 }
 
+
+class _Rows:
+    """A sampler seen through 2-D rows: each row is a 1-pixel-high grayscale image."""
+
+    squash = staticmethod(logistic)
+
+    def fit(self, X, y, **params):  # type: ignore[no-untyped-def]
+        return super().fit(rows_as_images(X, self.squash), y, **params)
+
+    def fit_resample(self, X, y, **params):  # type: ignore[no-untyped-def]
+        X_res, y_res = super().fit_resample(rows_as_images(X, self.squash), y, **params)
+        if isinstance(X_res, list):
+            return [np.ravel(image).tolist() for image in X_res], y_res
+        return X_res.reshape(len(X_res), -1), y_res
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True  # the rows are what these subclasses take
+        return tags
+
+
+class _OverRebalancer(_Rows, Rebalancer, BaseOverSampler):
+    pass
+
+
+class _UnderRebalancer(_Rows, Rebalancer, BaseUnderSampler):
+    pass
+
+
+class _OverAugmenter(_Rows, Augmenter, BaseOverSampler):
+    pass
+
+
+class _PerturbingAugmenter(_Rows, Augmenter):
+    pass
+
+
+class _RebalancerRows(_Rows, Rebalancer):
+    squash = staticmethod(signed_squash)
+
+
+class _AugmenterRows(_Rows, Augmenter):
+    squash = staticmethod(signed_squash)
+
+
+AUGMENT = {"flip": True, "brightness": 0.2, "random_state": 0}
+
+
+@pytest.mark.parametrize(
+    ("estimator", "check"),
+    check_params(
+        [
+            _OverRebalancer(method="over", random_state=0),
+            _UnderRebalancer(method="under", random_state=0),
+            _OverAugmenter(sampling_strategy="auto", **AUGMENT),
+        ],
+        imblearn_checks,
+    ),
+)
+def test_imbalanced_learn_checks(estimator, check):
+    run_check(estimator, check, IMBLEARN_EXPECTED_FAILURES)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "check"), check_params([_PerturbingAugmenter(**AUGMENT)], imblearn_checks)
+)
+def test_imbalanced_learn_checks_on_perturbing_augmenter(estimator, check):
+    run_check(estimator, check, PERTURBING_EXPECTED_FAILURES)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "check"),
+    check_params(
+        [
+            _RebalancerRows(random_state=0),
+            _AugmenterRows(sampling_strategy="auto", **AUGMENT),
+        ],
+        sklearn_checks,
+    ),
+)
+def test_sklearn_checks_on_samplers(estimator, check):
+    run_check(estimator, check, SKLEARN_EXPECTED_FAILURES)
+
+
+def test_samplers_checked_through_rows_count_as_imbalanced_learns_kinds():
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    y = np.array([0] * 20 + [1] * 10)
+    for sampler in (_OverRebalancer(random_state=0), _OverAugmenter("auto", **AUGMENT)):
+        X_res, y_res = sampler.fit_resample(X, y)
+        assert Counter(y_res.tolist()) == {0: 20, 1: 20} and X_res.shape == (40, 2)
+    X_res, y_res = _UnderRebalancer(method="under", random_state=0).fit_resample(X, y)
+    assert Counter(y_res.tolist()) == {0: 10, 1: 10}
+
+
+# The properties behind the expected failures, and others, on images.
+
 SAMPLERS = [Rebalancer(random_state=0), Augmenter(rotate=10, flip=True, random_state=0)]
-
-
-_CHECKS = parametrize_with_checks(SAMPLERS, expected_failed_checks=lambda est: EXPECTED_FAILURES)
-
-
-# imbalanced-learn hands pytest a generator of checks, which pytest deprecates (an
-# error from pytest 10 on); the same checks, marks and ids as a list
-@pytest.mark.parametrize(_CHECKS.args[0], list(_CHECKS.args[1]), **_CHECKS.kwargs)
-def test_imbalanced_learn_sampler_checks(estimator, check):
-    check(estimator)
-
-
-# The same properties, on images.
 
 
 def _images(counts, size=8, seed=0):
@@ -70,6 +194,7 @@ def test_fit_resample_balances_and_sets_fitted_attributes(sampler):
     X, y = _images({"a": 4, "b": 10, "c": 7})
     sampler = clone(sampler).set_params(sampling_strategy="auto")
     assert sampler.fit(X, y) is sampler
+    assert sampler.sampling_strategy_ == {"a": 10, "b": 10, "c": 10}  # fit alone sets it
     X_res, y_res = sampler.fit_resample(X, y)
     assert Counter(y_res) == {"a": 10, "b": 10, "c": 10}
     assert len(X_res) == len(y_res) == len(sampler.sample_indices_)

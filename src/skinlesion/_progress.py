@@ -188,6 +188,9 @@ def make_progress_callback(epochs: int, **kwargs: Any) -> Any:
     >>> callback.progress.epochs
     3
     """
+    from skinlesion._tf import import_tf
+
+    import_tf()
     import keras
 
     class _KerasProgress(keras.callbacks.Callback):

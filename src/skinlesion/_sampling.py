@@ -61,7 +61,10 @@ def _asked_by_sklearn_pipeline(sampler: Any) -> bool:
 def check_labels(y: Any, n: int) -> np.ndarray:
     """Validate class labels for ``n`` images; return them as a 1-D array."""
     if y is None:
-        raise ValueError("y is required: a sampler balances classes, so pass one label per image.")
+        raise ValueError(
+            "A sampler requires y to be passed, but the target y is None: it balances "
+            "classes, so pass one class label per image."
+        )
     y_arr = np.asarray(y)
     if y_arr.ndim != 1:
         kind = type_of_target(y_arr) if y_arr.ndim == 2 else f"{y_arr.ndim}-D"
@@ -256,15 +259,20 @@ class ImageSampler(BaseSampler):
         return X_checked, y_checked, False
 
     def fit(self, X: Any, y: Any, **params: Any) -> ImageSampler:
-        """Check ``X`` and ``y``; use :meth:`fit_resample` to resample.
+        """Check ``X`` and ``y`` and set ``sampling_strategy_``; :meth:`fit_resample` resamples.
 
         Returns
         -------
         self : object
         """
         self._validate_params()
-        self._check_X_y(X, y)
+        _, y_arr, _ = self._check_X_y(X, y)
+        self.sampling_strategy_ = self._resolve_strategy(y_arr)
         return self
+
+    def _resolve_strategy(self, y: np.ndarray) -> dict[Hashable, int] | None:
+        """Class label -> number of images after resampling (see ``sampling_strategy_``)."""
+        raise NotImplementedError
 
     def fit_resample(self, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
         """Resample images ``X`` and labels ``y``; used by the pipeline at fit time only.
@@ -303,5 +311,6 @@ class ImageSampler(BaseSampler):
         tags.input_tags.sparse = False
         tags.input_tags.dataframe = False
         tags.input_tags.string = False  # no tabular strings (paths are a 1-D list)
+        tags.input_tags.positive_only = True  # pixel values: negative ones are an error
         tags.sampler_tags.sample_indices = True
         return tags

@@ -3,7 +3,9 @@
 TensorFlow is imported here and only here, the first time a network is built or
 used, so ``import skinlesion`` stays fast. Its C++ start-up messages (CUDA
 probing on a machine without a GPU, oneDNN notices) are kept away from the user
-unless they ask for them.
+unless they ask for them. Keras must run on its TensorFlow backend: a
+``KERAS_BACKEND`` that asks for another is a clear error here (see
+:func:`check_keras_backend`), not an obscure one from inside Keras.
 
 Thread pools: TensorFlow sizes its pools once per process. When TensorFlow has
 not been started yet, they are sized from ``SKINLESION_NUM_THREADS`` or, failing
@@ -20,6 +22,55 @@ from collections.abc import Iterator
 from typing import Any
 
 _STARTED = False
+
+
+class KerasBackendError(ImportError, ValueError):
+    """Keras is set to a backend other than TensorFlow, which skinlesion needs.
+
+    It is an :class:`ImportError` (Keras cannot be used as it is set up) and a
+    :class:`ValueError` (the ``KERAS_BACKEND`` setting has a value skinlesion cannot
+    work with), so code and command lines that report bad input report it too.
+    """
+
+
+def check_keras_backend(backend: str | None = None) -> None:
+    """Raise :class:`KerasBackendError` unless Keras runs (or will run) on TensorFlow.
+
+    skinlesion's networks are Keras 3 models, but its data pipeline (``tf.data``),
+    seeding and model files are TensorFlow's, so the other Keras backends (JAX,
+    PyTorch, NumPy, OpenVINO) cannot run them.
+
+    Parameters
+    ----------
+    backend : str, default=None
+        The backend Keras was started with (``keras.backend.backend()``); ``None``
+        checks the ``KERAS_BACKEND`` environment variable, before Keras is imported.
+
+    Examples
+    --------
+    >>> from skinlesion._tf import check_keras_backend
+    >>> check_keras_backend("tensorflow")
+    >>> try:
+    ...     check_keras_backend("jax")
+    ... except ValueError as err:
+    ...     print(str(err)[:48])
+    skinlesion runs Keras on the TensorFlow backend,
+    """
+    if backend is None:
+        value = os.environ.get("KERAS_BACKEND", "").strip()
+        if value and value.lower() != "tensorflow":
+            raise KerasBackendError(
+                f"skinlesion runs Keras on the TensorFlow backend, but the environment "
+                f"variable KERAS_BACKEND={value!r} asks for another. Unset it (or set "
+                "KERAS_BACKEND=tensorflow) in the environment that runs skinlesion."
+            )
+    elif backend != "tensorflow":
+        raise KerasBackendError(
+            f"skinlesion runs Keras on the TensorFlow backend, but Keras was started with "
+            f'the {backend!r} backend (set by KERAS_BACKEND, or by "backend" in '
+            "~/.keras/keras.json). Set KERAS_BACKEND=tensorflow in the environment that "
+            "runs skinlesion, before keras is first imported."
+        )
 
 
 @contextlib.contextmanager
@@ -63,6 +114,8 @@ def import_tf(verbose: int = 0) -> Any:
     global _STARTED
     if _STARTED:
         return sys.modules["tensorflow"]
+    if "keras" not in sys.modules:
+        check_keras_backend()  # before importing Keras, whose own error would be obscure
     already_imported = "tensorflow" in sys.modules
     quiet = verbose < 2
     if quiet:
@@ -82,7 +135,9 @@ def import_tf(verbose: int = 0) -> Any:
                     pass
         # Device discovery is where CUDA is probed and complains on CPU machines.
         tf.config.list_physical_devices()
-        import keras  # noqa: F401  (Keras 3 on the TensorFlow backend)
+        import keras  # Keras 3 on the TensorFlow backend
+
+        check_keras_backend(keras.backend.backend())
 
         if quiet:
             # TensorFlow's Python logger warns about tf.function retracing each time a

@@ -399,6 +399,11 @@ class Augmenter(ImageSampler):
 
     # -- resampling ----------------------------------------------------------------
 
+    def _resolve_strategy(self, y: np.ndarray) -> dict[Any, int] | None:
+        if self.sampling_strategy is None:
+            return None
+        return resolve_targets(self.sampling_strategy, y, "over")
+
     def _fit_resample(
         self, X_checked: np.ndarray, y_arr: np.ndarray, X_original: Any
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -422,7 +427,7 @@ class Augmenter(ImageSampler):
             self.sample_indices_ = sources
             return _like(new, original), y_arr.copy()
 
-        targets = resolve_targets(self.sampling_strategy, y_arr, "over")
+        targets = self._resolve_strategy(y_arr)
         counts = class_counts(y_arr)
         grow = {c: t for c, t in targets.items() if t > counts[c]}
         self.sampling_strategy_ = targets

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -609,7 +610,9 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
-                "y is a column vector; it was flattened to shape (n,). Pass a 1-D array.",
+                "A column-vector y was passed when a 1d array was expected; it was flattened "
+                "to shape (n,). Pass a 1-D array of class labels.",
+                DataConversionWarning,  # scikit-learn's category, which users filter by
                 stacklevel=3,
             )
             y = y.ravel()
@@ -786,6 +789,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = False
+        tags.input_tags.positive_only = True  # pixel values: negative ones are an error
         tags.non_deterministic = self.random_state is None
         return tags
 

@@ -239,6 +239,8 @@ def is_path_array(X: Any) -> bool:
     """
     if isinstance(X, (str, bytes, os.PathLike)):
         return False
+    if getattr(X, "ndim", 1) != 1:  # a DataFrame iterates over its column names
+        return False
     if isinstance(X, np.ndarray):
         if X.ndim != 1:
             return False
@@ -328,8 +330,8 @@ def to_rgb_uint8(X: Any) -> np.ndarray:
             )
         if X.size and (X.min() < 0.0 or X.max() > 1.0):
             raise ValueError(
-                f"float images must lie in [0, 1], got values in [{X.min():.3g}, {X.max():.3g}]. "
-                "Divide 0-255 data by 255, or pass it as uint8."
+                f"{_negative(X)}float images must lie in [0, 1], got values in "
+                f"[{X.min():.3g}, {X.max():.3g}]. Divide 0-255 data by 255, or pass it as uint8."
             )
         out = np.rint(X * 255.0).astype(np.uint8)
     elif X.dtype == np.uint16:
@@ -337,7 +339,8 @@ def to_rgb_uint8(X: Any) -> np.ndarray:
     else:  # other integers
         if X.size and (X.min() < 0 or X.max() > 255):
             raise ValueError(
-                f"integer images must lie in [0, 255], got values in [{X.min()}, {X.max()}]. "
+                f"{_negative(X)}integer images must lie in [0, 255], got values in "
+                f"[{X.min()}, {X.max()}]. "
                 "Rescale them, or pass uint16 data as dtype uint16."
             )
         out = X.astype(np.uint8)
@@ -346,6 +349,11 @@ def to_rgb_uint8(X: Any) -> np.ndarray:
     elif out.shape[-1] == 4:
         out = out[..., :3]
     return out
+
+
+def _negative(X: np.ndarray) -> str:
+    """The start of scikit-learn's message for negative input, when ``X`` has any."""
+    return "Negative values in data: " if X.min() < 0 else ""
 
 
 def resize_images(X: np.ndarray, size: Size) -> np.ndarray:
@@ -424,7 +432,7 @@ def check_images(X: Any, *, name: str = "X") -> np.ndarray:
             f"{name} could not be turned into one array ({err}); images of different sizes "
             "must be passed as file paths or resized to one size first."
         ) from None
-    if arr.size == 0 or (arr.ndim >= 1 and arr.shape[0] == 0):
+    if arr.ndim >= 1 and arr.shape[0] == 0:
         raise ValueError(f"{name} is empty: at least one image is required.")
     return to_rgb_uint8(arr)
 

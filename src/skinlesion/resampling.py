@@ -102,10 +102,13 @@ class Rebalancer(ImageSampler):
         self.method = method
         self.random_state = random_state
 
+    def _resolve_strategy(self, y: np.ndarray) -> dict[Any, int]:
+        return resolve_targets(self.sampling_strategy, y, self.method)
+
     def _fit_resample(
         self, X_checked: np.ndarray, y_arr: np.ndarray, X_original: Any
     ) -> tuple[Any, np.ndarray]:
-        targets = resolve_targets(self.sampling_strategy, y_arr, self.method)
+        targets = self._resolve_strategy(y_arr)
         keep = resample_indices(y_arr, targets, check_random_state(self.random_state))
         self.sampling_strategy_ = targets
         self.sample_indices_ = keep
