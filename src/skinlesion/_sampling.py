@@ -62,7 +62,9 @@ def check_labels(y: Any, n: int) -> np.ndarray:
     """Validate class labels for ``n`` images; return them as a 1-D array."""
     if y is None:
         raise ValueError("y is required: a sampler balances classes, so pass one label per image.")
-    y_arr = np.asarray(y)
+    from skinlesion._labels import check_label_values
+
+    y_arr = check_label_values(y)
     if y_arr.ndim != 1:
         kind = type_of_target(y_arr) if y_arr.ndim == 2 else f"{y_arr.ndim}-D"
         raise ValueError(
