@@ -8,7 +8,10 @@ always preserved when ``shuffle`` is off.
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
+import time
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,10 +20,6 @@ import numpy as np
 from skinlesion._tf import import_tf
 from skinlesion.images import ImageReadError, is_path_array, read_image, resize_images
 
-# Errors raised while TensorFlow decodes files reach the caller wrapped in a
-# tf.errors.OpError; the original ImageReadError is kept here to re-raise it.
-_decode_errors: list[ImageReadError] = []
-_decode_errors_lock = threading.Lock()
 _global_seed_lock = threading.RLock()
 
 
@@ -52,21 +51,121 @@ def _without_global_seed() -> Iterator[None]:
             ctx._seed = saved
 
 
+class _Decoder:
+    """Decodes image files inside ``tf.data`` (a ``numpy_function``), and can be stopped.
+
+    When a fit or a prediction fails, the ``tf.data`` threads go on decoding the
+    files they had started, and fetch more until their buffers are full. An
+    iterator destroyed while one of those Python calls is under way waits for
+    it, and the call waits for the GIL: a deadlock, and at interpreter shutdown
+    (when a thread can no longer take the GIL at all) a process that hangs at
+    exit. :meth:`stop` therefore turns every later call into a no-op and waits
+    until none is running, so the pipeline is idle before it is released.
+    """
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        self.size = size
+        self.errors: list[ImageReadError] = []
+        self._lock = threading.Lock()
+        self._running = 0
+        self._stopped = False
+        self._last_call = time.monotonic()
+
+    def __call__(self, path: bytes) -> np.ndarray:
+        with self._lock:
+            if self._stopped:
+                return np.zeros((*self.size, 3), dtype=np.uint8)  # nobody reads it
+            self._running += 1
+        try:
+            return read_image(path.decode("utf-8"), self.size)
+        except ImageReadError as err:
+            with self._lock:
+                self.errors.append(err)
+            raise
+        finally:
+            with self._lock:
+                self._running -= 1
+                self._last_call = time.monotonic()
+
+    def stop(self, quiet_for: float = 0.1, timeout: float = 60.0) -> None:
+        """Make later calls no-ops; wait until no call has run for ``quiet_for`` seconds."""
+        with self._lock:
+            self._stopped = True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                idle = self._running == 0 and time.monotonic() - self._last_call >= quiet_for
+            if idle:
+                return
+            time.sleep(0.01)  # releases the GIL for the calls under way
+
+
+def _clear_frames(err: BaseException | None) -> None:
+    """Drop the local variables of the finished frames in ``err``'s tracebacks.
+
+    A failed ``model.fit`` leaves Keras frames whose locals hold the epoch's
+    ``tf.data`` iterator; the traceback (often in a reference cycle) would keep
+    it alive. The traceback itself (files and lines) is kept.
+    """
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        traceback.clear_frames(err.__traceback__)
+        if err.__cause__ is not None:
+            _clear_frames(err.__cause__)
+        err = err.__context__
+
+
+def release_iterators(err: BaseException | None, model: Any = None, datasets: Any = ()) -> None:
+    """Stop the decoding of ``datasets`` and destroy the iterators a failure left behind.
+
+    Called when :meth:`keras.Model.fit` or ``predict`` fails, while the
+    interpreter is fully alive: the decoders are stopped and drained first (see
+    :class:`_Decoder`), then the iterators are released, so that no pipeline
+    thread is left running Python code at exit.
+    """
+    for ds in datasets:
+        decoder = getattr(ds, "_skinlesion_decoder", None)
+        if decoder is not None:
+            decoder.stop()
+    if model is not None and getattr(model, "_eval_epoch_iterator", None) is not None:
+        model._eval_epoch_iterator = None  # Keras keeps the validation iterator here
+    _clear_frames(err)
+    gc.collect()
+
+
 @contextlib.contextmanager
-def reraise_image_errors() -> Iterator[None]:
-    """Turn a TensorFlow error caused by an unreadable file back into ImageReadError."""
+def reraise_image_errors(model: Any = None, *datasets: Any) -> Iterator[None]:
+    """Run a Keras fit or predict on :func:`make_dataset` ``datasets``, failing cleanly.
+
+    A TensorFlow error caused by an unreadable file becomes the
+    :class:`~skinlesion.images.ImageReadError` that names it, and any failure
+    (an unreadable file, a callback's error, Ctrl-C) stops the decoding and
+    releases the ``tf.data`` iterators before it propagates (see
+    :func:`release_iterators`).
+    """
     tf = import_tf()
-    with _decode_errors_lock:
-        _decode_errors.clear()
     try:
         yield
-    except tf.errors.OpError:
-        with _decode_errors_lock:
-            first = _decode_errors[0] if _decode_errors else None
-            _decode_errors.clear()
-        if first is not None:
-            raise ImageReadError(first.path, first.reason) from None
-        raise
+    except BaseException as err:
+        release_iterators(err, model, datasets)
+        failed = [
+            e
+            for ds in datasets
+            if isinstance(err, tf.errors.OpError)
+            for e in getattr(getattr(ds, "_skinlesion_decoder", None), "errors", [])
+        ]
+        if not failed:
+            raise
+        error = ImageReadError.from_failures(
+            list({e.path: (e.path, e.reason) for e in failed}.values())
+        )
+    else:
+        return
+    try:
+        raise error from None
+    finally:
+        del error  # no reference cycle through this frame
 
 
 @_without_global_seed()
@@ -112,16 +211,10 @@ def make_dataset(
     tf = import_tf()
     autotune = tf.data.AUTOTUNE
     n = len(X)
+    decoder = None
     if is_path_array(X):
         paths = np.asarray([str(p) for p in X])
-
-        def decode(path: bytes) -> np.ndarray:
-            try:
-                return read_image(path.decode("utf-8"), size)
-            except ImageReadError as err:
-                with _decode_errors_lock:
-                    _decode_errors.append(err)
-                raise
+        decoder = decode = _Decoder(size)
 
         def load(path: Any) -> Any:
             image = tf.numpy_function(decode, [path], tf.uint8, stateful=False)
@@ -159,7 +252,9 @@ def make_dataset(
     ds = ds.batch(batch_size)
     if mixup > 0 and y is not None:
         ds = ds.map(_mixup(mixup, seed))  # sequential: the layer's seed state advances in order
-    return ds.prefetch(autotune)
+    ds = ds.prefetch(autotune)
+    ds._skinlesion_decoder = decoder  # for reraise_image_errors
+    return ds
 
 
 def _mixup(alpha: float, seed: int | None) -> Any:

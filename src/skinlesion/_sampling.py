@@ -65,7 +65,9 @@ def check_labels(y: Any, n: int) -> np.ndarray:
             "A sampler requires y to be passed, but the target y is None: it balances "
             "classes, so pass one class label per image."
         )
-    y_arr = np.asarray(y)
+    from skinlesion._labels import check_label_values
+
+    y_arr = check_label_values(y)
     if y_arr.ndim != 1:
         kind = type_of_target(y_arr) if y_arr.ndim == 2 else f"{y_arr.ndim}-D"
         raise ValueError(

@@ -3,7 +3,11 @@
 TensorFlow is imported here and only here, the first time a network is built or
 used, so ``import skinlesion`` stays fast. Its C++ start-up messages (CUDA
 probing on a machine without a GPU, oneDNN notices) are kept away from the user
-unless they ask for them. Keras must run on its TensorFlow backend: a
+unless they ask for them, without changing the user's environment or logging
+configuration for good: ``TF_CPP_MIN_LOG_LEVEL`` is set only while TensorFlow
+starts (it reads the variable then, and its C++ level cannot be changed later in
+the process), and the ``tensorflow`` logger is quietened only inside ``fit`` and
+``predict`` (:func:`quiet_tf_logger`). Keras must run on its TensorFlow backend: a
 ``KERAS_BACKEND`` that asks for another is a clear error here (see
 :func:`check_keras_backend`), not an obscure one from inside Keras.
 
@@ -16,8 +20,10 @@ that, ``OMP_NUM_THREADS`` (which joblib's loky backend sets in its workers so th
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -118,8 +124,23 @@ def import_tf(verbose: int = 0) -> Any:
         check_keras_backend()  # before importing Keras, whose own error would be obscure
     already_imported = "tensorflow" in sys.modules
     quiet = verbose < 2
-    if quiet:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's C++ logging reads TF_CPP_MIN_LOG_LEVEL once, when it starts; the
+    # variable is set for that moment only and then removed again, so that the
+    # user's environment (and the child processes it is passed on to) is as it was.
+    # The level TensorFlow read stays in force in this process: no API changes it.
+    set_env = quiet and "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    if set_env:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    try:
+        tf = _start(already_imported, quiet)
+    finally:
+        if set_env:
+            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    _STARTED = True
+    return tf
+
+
+def _start(already_imported: bool, quiet: bool) -> Any:
     with _stderr_silenced(enabled=quiet):
         import tensorflow as tf
 
@@ -138,17 +159,52 @@ def import_tf(verbose: int = 0) -> Any:
         import keras  # Keras 3 on the TensorFlow backend
 
         check_keras_backend(keras.backend.backend())
-
-        if quiet:
-            # TensorFlow's Python logger warns about tf.function retracing each time a
-            # new model predicts; keep that away from users who did not configure it.
-            import logging
-
-            tf_logger = logging.getLogger("tensorflow")
-            if tf_logger.level == logging.NOTSET:
-                tf_logger.setLevel(logging.ERROR)
-    _STARTED = True
     return tf
+
+
+_logger_lock = threading.Lock()
+_logger_users = 0
+
+
+@contextlib.contextmanager
+def quiet_tf_logger(verbose: int = 0) -> Iterator[None]:
+    """Keep TensorFlow's Python logger at ERROR inside the block, then restore it.
+
+    TensorFlow's ``tensorflow`` logger warns about ``tf.function`` retracing each
+    time a new model predicts. Inside ``fit`` and ``predict`` that noise is kept
+    away from users who did not configure the logger (its level is NOTSET); a
+    level the user set is left alone, and so is everything at ``verbose >= 2``.
+    Nested and concurrent blocks restore the level when the last one ends.
+
+    Examples
+    --------
+    >>> import logging
+    >>> from skinlesion._tf import quiet_tf_logger
+    >>> logger = logging.getLogger("tensorflow")
+    >>> with quiet_tf_logger():
+    ...     print(logging.getLevelName(logger.level))
+    ERROR
+    >>> logging.getLevelName(logger.level)
+    'NOTSET'
+    """
+    global _logger_users
+    logger = logging.getLogger("tensorflow")
+    with _logger_lock:
+        if verbose >= 2 or (_logger_users == 0 and logger.level != logging.NOTSET):
+            owned = False
+        else:
+            owned = True
+            if _logger_users == 0:
+                logger.setLevel(logging.ERROR)
+            _logger_users += 1
+    try:
+        yield
+    finally:
+        if owned:
+            with _logger_lock:
+                _logger_users -= 1
+                if _logger_users == 0:
+                    logger.setLevel(logging.NOTSET)
 
 
 @contextlib.contextmanager

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import tempfile
 import warnings
 import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from pathlib import Path
@@ -23,9 +26,17 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from skinlesion._tf import import_tf, op_determinism
+from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
+from skinlesion._labels import check_label_values
+from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
 from skinlesion.backbones import BACKBONES
-from skinlesion.images import as_size, check_images, is_path_array
+from skinlesion.images import (
+    ImageReadError,
+    as_size,
+    check_images,
+    find_unreadable_images,
+    is_path_array,
+)
 from skinlesion.network import DEFAULT_FILTERS
 
 __all__ = ["MODEL_FORMAT", "LesionClassifier", "load_model"]
@@ -403,8 +414,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = encoder.classes_
         if len(self.classes_) < 2:
             raise ValueError(
-                f"y holds one class only ({self.classes_[0]!r}); a classifier needs at least two "
-                "classes. Check that labels were read from the right column or folders."
+                f"y holds one class only ({self.classes_.tolist()[0]!r}); a classifier needs at "
+                "least two classes. Check that labels were read from the right column or folders."
             )
         size = self._resolve_size(X)
         _check_tta(self.tta, size)
@@ -424,7 +435,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         pretrained = source is not None or self.backbone_weights is not None
         warmup = self._check_fine_tune(pretrained=pretrained)
         deterministic = self.random_state is not None
-        with op_determinism(deterministic):
+        with op_determinism(deterministic), quiet_tf_logger(self.verbose):
             model = build_cnn(
                 self.input_shape_,
                 len(self.classes_),
@@ -549,7 +560,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 metrics=["accuracy"],
                 jit_compile=False,
             )
-            with reraise_image_errors():
+            with reraise_image_errors(model, train, validation):
                 history = model.fit(
                     train,
                     validation_data=validation,
@@ -607,7 +618,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 "class label per image."
             )
         X = check_images(X)
-        y = np.asarray(y)
+        y = check_label_values(y)
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected; it was flattened "
@@ -637,6 +648,12 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                     f"{len(missing)} image file(s) not found, for example {missing[0]!r}. "
                     "Check the paths (relative paths are resolved from the current directory)."
                 )
+            # Decode every file once before the first epoch (JPEGs at 1/8 scale), so that
+            # a truncated or corrupt file stops the fit now, with every bad file listed,
+            # instead of part-way through an epoch.
+            unreadable = find_unreadable_images(X)
+            if unreadable:
+                raise ImageReadError.from_failures(unreadable)
         return X, y
 
     def _check_architecture(self) -> None:
@@ -759,7 +776,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         _check_tta(self.tta, self.input_shape_[:2])
         model = self.model_ if int(self.tta) == 1 else _tta_model(self.model_, int(self.tta))
         data = make_dataset(X, None, size=self.input_shape_[:2], batch_size=self.batch_size)
-        with reraise_image_errors():
+        with reraise_image_errors(model, data), quiet_tf_logger(self.verbose):
             proba = np.asarray(model.predict(data, verbose=0), dtype=np.float64)
         proba = np.clip(proba, 0.0, None)
         return proba / proba.sum(axis=1, keepdims=True)
@@ -814,7 +831,10 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         version, the skinlesion version, the parameters, ``classes_``,
         ``history_``, ``validation_indices_``) and ``model.keras`` (the network
         in Keras' own format). It is written to a temporary name and renamed, so
-        an interrupted save never leaves a half-written file under ``path``.
+        an interrupted save never leaves a half-written file under ``path``; the
+        hidden temporary file a killed save leaves behind
+        (``.skinlesion-XXXXXXXX.tmp``) is removed by the next save into the same
+        folder, once it is 15 minutes old.
 
         ``init`` is kept in the file when it is a path (as given, so a relative
         path is read from the current directory when the loaded classifier is
@@ -832,6 +852,12 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         -------
         path : pathlib.Path
 
+        Raises
+        ------
+        OSError
+            Before anything is written, when ``path`` is a folder, its folder
+            does not exist or does not accept new files.
+
         Examples
         --------
         >>> import os, tempfile
@@ -846,7 +872,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         from skinlesion import __version__
 
-        path = Path(path)
+        path = check_writable(path, "path")
+        remove_stale_temporaries(path.parent)  # left by saves that were killed
         params, init_source = _params_for_file(self.get_params(deep=False))
         meta = {
             "format": MODEL_FORMAT,
@@ -863,7 +890,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         if init_source is not None:
             meta["init_source"] = init_source
         model_bytes = _model_to_bytes(self.model_)
-        fd, tmp = tempfile.mkstemp(prefix=".skinlesion-", suffix=".tmp", dir=path.parent or ".")
+        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=path.parent)
         os.close(fd)
         try:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -893,9 +920,14 @@ def load_model(path: str | os.PathLike[str]) -> LesionClassifier:
 
     Raises
     ------
+    FileNotFoundError, IsADirectoryError
+        If ``path`` is missing or a folder.
     ValueError
-        If the file is not a skinlesion model file, or was written by a newer
-        format version.
+        If the file is not a skinlesion model file, was written by a newer
+        skinlesion, is damaged or was edited (its description does not match its
+        network), or holds Python code. The network is read in Keras' safe mode,
+        even after ``keras.config.enable_unsafe_deserialization()``, so loading
+        a model file never runs code from it.
 
     Examples
     --------
@@ -903,38 +935,160 @@ def load_model(path: str | os.PathLike[str]) -> LesionClassifier:
     >>> load_model("model.skl")  # doctest: +SKIP
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"model file {str(path)!r} does not exist.")
+    name = str(path)
+    if not path.exists():
+        raise FileNotFoundError(f"model file {name!r} does not exist; check the path.")
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"model file {name!r} is a folder; give the file written by LesionClassifier.save "
+            "or `skinlesion train` (such as model.skl)."
+        )
     not_ours = (
-        f"{str(path)!r} is not a skinlesion model file (expected a file written by "
+        f"{name!r} is not a skinlesion model file (expected a file written by "
         "LesionClassifier.save or `skinlesion train`)."
     )
+
+    def damaged(problem: str) -> ValueError:
+        return ValueError(
+            f"model file {name!r} is damaged or was edited: {problem}. Load a copy of the "
+            "file as LesionClassifier.save wrote it, or train and save the model again."
+        )
+
     try:
         with zipfile.ZipFile(path) as archive:
-            meta = json.loads(archive.read("skinlesion.json"))
-            model_bytes = archive.read("model.keras")
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError):
+            members = set(archive.namelist())
+            if "skinlesion.json" not in members:
+                raise ValueError(not_ours)
+            try:
+                meta = json.loads(archive.read("skinlesion.json"))
+            except (zipfile.BadZipFile, ValueError, zlib.error, EOFError) as err:
+                raise damaged(f"its skinlesion.json cannot be read ({err})") from None
+            model_bytes = None
+            if "model.keras" in members:
+                try:
+                    model_bytes = archive.read("model.keras")
+                except (zipfile.BadZipFile, ValueError, zlib.error, EOFError) as err:
+                    raise damaged(f"its network (model.keras) cannot be read ({err})") from None
+    except (zipfile.BadZipFile, EOFError):
+        with open(path, "rb") as handle:
+            if handle.read(4) == b"PK\x03\x04":  # a ZIP archive, cut short or corrupt
+                raise ValueError(
+                    f"{name!r} is not a skinlesion model file that can be read: it starts "
+                    "like a ZIP archive but is truncated or corrupt (a copy cut short?). Copy "
+                    "the file again, or train and save the model again."
+                ) from None
         raise ValueError(not_ours) from None
     if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
         raise ValueError(not_ours)
-    if int(meta.get("format_version", 0)) > _FORMAT_VERSION:
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise damaged(f"its format_version is {version!r}, not a whole number from 1")
+    if version > _FORMAT_VERSION:
         raise ValueError(
-            f"{str(path)!r} was written by a newer skinlesion "
-            f"({meta.get('skinlesion_version')}); upgrade skinlesion to load it."
+            f"{name!r} was written by a newer skinlesion "
+            f"({meta.get('skinlesion_version')}) in model format {version}; this one reads "
+            f"format {_FORMAT_VERSION}: upgrade skinlesion to load it."
         )
+    clf = _classifier_from_meta(meta, damaged, name)
+    if model_bytes is None:
+        raise damaged("it holds no network (model.keras)")
+    if not zipfile.is_zipfile(io.BytesIO(model_bytes)):
+        raise damaged("its network (model.keras) is not a Keras archive (truncated or overwritten)")
+    try:
+        clf.model_ = _model_from_bytes(model_bytes)
+    except Exception as err:  # Keras raises many kinds for a damaged archive
+        reason = " ".join(str(err).split()) or type(err).__name__
+        if "safe_mode" in reason:
+            raise ValueError(
+                f"model file {name!r} holds Python code in its network (a Lambda layer or "
+                "a function), which skinlesion never loads: it was not written by "
+                "LesionClassifier.save. Do not use a model file from an untrusted source."
+            ) from None
+        reason = re.sub(r"\S*model\.keras", "model.keras", reason)  # no temporary paths
+        raise damaged(f"its network (model.keras) cannot be loaded ({reason[:300]})") from None
+    n_outputs = clf.model_.output_shape[-1]
+    if n_outputs != len(clf.classes_):
+        raise damaged(
+            f"its network predicts {n_outputs} classes but it lists {len(clf.classes_)} "
+            f"class names ({clf.classes_.tolist()})"
+        )
+    if tuple(clf.model_.input_shape[1:]) != clf.input_shape_:
+        raise damaged(
+            f"its network takes images of shape {tuple(clf.model_.input_shape[1:])} but it "
+            f"records input_shape {clf.input_shape_}"
+        )
+    return clf
+
+
+def _classifier_from_meta(meta: dict[str, Any], damaged: Any, name: str) -> LesionClassifier:
+    """The unfitted-network part of a model file: parameters and fitted attributes."""
+    from skinlesion import __version__
+
+    for key in ("params", "classes", "history", "n_epochs", "best_epoch", "input_shape"):
+        if key not in meta:
+            raise damaged(f"it has no {key!r} entry")
     params = meta["params"]
+    if not isinstance(params, dict):
+        raise damaged(f"its 'params' entry is a {type(params).__name__}, not a mapping")
+    known = set(LesionClassifier().get_params())
+    unknown = sorted(set(params) - known)
+    if unknown:
+        written_by = meta.get("skinlesion_version")
+        fix = (
+            "the file was edited: remove them, or load an unedited copy"
+            if written_by == __version__
+            else f"it was written by skinlesion {written_by}: upgrade skinlesion to load it"
+        )
+        raise ValueError(
+            f"model file {name!r} sets parameter(s) {unknown} that this skinlesion "
+            f"({__version__}) does not know; {fix}."
+        )
+    params = dict(params)
     for key in ("filters", "convs_per_block", "dense_units", "image_size"):
         if isinstance(params.get(key), list):
             params[key] = tuple(params[key])
     clf = LesionClassifier(**params)
-    clf.classes_ = _decode_classes(meta["classes"])
-    clf.history_ = meta["history"]
+    try:
+        clf._validate_params()
+        clf._check_architecture()
+    except ValueError as err:
+        raise damaged(f"its parameters are invalid ({' '.join(str(err).split())})") from None
+    try:
+        classes = _decode_classes(meta["classes"])
+    except (TypeError, ValueError, KeyError) as err:
+        raise damaged(f"its class names cannot be read ({err!r})") from None
+    if classes.ndim != 1 or len(classes) < 2 or len(set(classes.tolist())) != len(classes):
+        raise damaged(f"its class names {meta['classes'].get('values')!r} are not 2 or more names")
+    history = meta["history"]
+    if not isinstance(history, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
+        for v in history.values()
+    ):
+        raise damaged("its training history is not a mapping of lists of numbers")
+    shape = meta["input_shape"]
+    if (
+        not isinstance(shape, list)
+        or len(shape) != 3
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)
+        or shape[2] != 3
+    ):
+        raise damaged(f"its input_shape {shape!r} is not [height, width, 3]")
+    for key in ("n_epochs", "best_epoch"):
+        value = meta[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise damaged(f"its {key} is {value!r}, not a whole number")
+    clf.classes_ = classes
+    clf.history_ = history
     clf.n_epochs_ = int(meta["n_epochs"])
     clf.best_epoch_ = int(meta["best_epoch"])
-    clf.input_shape_ = tuple(meta["input_shape"])
+    clf.input_shape_ = tuple(shape)
     if "validation_indices" in meta:  # absent from files saved by earlier versions
-        clf.validation_indices_ = np.asarray(meta["validation_indices"], dtype=np.intp)
-    clf.model_ = _model_from_bytes(model_bytes)
+        rows = meta["validation_indices"]
+        if not isinstance(rows, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in rows
+        ):
+            raise damaged("its validation_indices are not a list of row numbers")
+        clf.validation_indices_ = np.asarray(rows, dtype=np.intp)
     return clf
 
 
@@ -1007,13 +1161,19 @@ def _model_from_bytes(data: bytes) -> Any:
     import_tf()
     import keras
 
+    # Keras' safe mode refuses Python code (Lambda layers) in a model file, but a
+    # process-wide keras.config.enable_unsafe_deserialization() overrides the
+    # safe_mode argument; its scope (Keras' own, not public) overrides that again.
+    from keras.src.saving.serialization_lib import SafeModeScope
+
     import skinlesion._layers  # noqa: F401  (registers the network's own layers)
 
     with tempfile.TemporaryDirectory() as folder:
         file = os.path.join(folder, "model.keras")
         with open(file, "wb") as handle:
             handle.write(data)
-        return keras.saving.load_model(file, compile=False)
+        with SafeModeScope(True):
+            return keras.saving.load_model(file, compile=False, safe_mode=True)
 
 
 def _cosine_schedule(learning_rate: float, epochs: int, start: int = 0) -> Any:

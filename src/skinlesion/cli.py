@@ -615,6 +615,40 @@ def _start_tensorflow(args: argparse.Namespace) -> None:
     import_tf(verbose=args.verbose)
 
 
+def _check_output(path: Path, option: str, example: str = "model.skl") -> None:
+    """Refuse an output file that cannot be written, before any long work starts."""
+    from skinlesion._files import check_writable
+
+    try:
+        check_writable(path, option, example=example)
+    except OSError as err:
+        raise CommandError(_one_line(err)) from None
+
+
+def _save_or_rescue(clf: Any, out: Path) -> None:
+    """Save the trained model to ``out``; if that fails now, keep it somewhere safe."""
+    import tempfile
+    import time
+
+    try:
+        clf.save(out)
+    except OSError as err:
+        rescue = (
+            Path(tempfile.gettempdir()) / f"skinlesion-rescued-{time.strftime('%Y%m%d-%H%M%S')}.skl"
+        )
+        try:
+            clf.save(rescue)
+        except OSError:
+            raise CommandError(
+                f"could not write --out {str(out)!r} ({_one_line(err)}), nor a rescue copy in "
+                f"{tempfile.gettempdir()!r}; the trained model is lost"
+            ) from None
+        raise CommandError(
+            f"could not write --out {str(out)!r} ({_one_line(err)}); the trained model was "
+            f"saved to {str(rescue)!r} instead: move it where you want it"
+        ) from None
+
+
 def _check_folder(path: Path, what: str = "data folder") -> Path:
     if not path.exists():
         raise CommandError(f"{what} {str(path)!r} does not exist")
@@ -630,16 +664,24 @@ def _is_ham10000(root: Path) -> bool:
 def _load_labelled(root: Path, *, image_size: int | None = None) -> dict[str, Any]:
     """Load a labelled folder as image paths: class-per-folder or HAM10000 layout."""
     from skinlesion import datasets
+    from skinlesion.images import ImageReadError, find_unreadable_images
 
     _check_folder(root)
-    if _is_ham10000(root):
-        bunch = datasets.load_ham10000(root, as_paths=True, labels="name")
-        layout = "HAM10000"
-    else:
-        bunch = datasets.load_image_folder(root, as_paths=True)
-        layout = "class-per-folder"
+    with warnings.catch_warnings():  # unreadable files are reported below, all together
+        warnings.filterwarnings("ignore", message="skipped .* unreadable image file")
+        if _is_ham10000(root):
+            bunch = datasets.load_ham10000(root, as_paths=True, labels="name", errors="warn")
+            layout = "HAM10000"
+        else:
+            bunch = datasets.load_image_folder(root, as_paths=True, errors="warn")
+            layout = "class-per-folder"
     paths = bunch.get("paths", bunch.get("images"))
     target = bunch["target"]
+    # The loader read the headers only; decode every file once (cheaply) so that
+    # truncated files are found too, before TensorFlow starts, and all of them listed.
+    unreadable = [*bunch.get("skipped", []), *find_unreadable_images(paths)]
+    if unreadable:
+        raise ImageReadError.from_failures(unreadable)
     if len(paths) == 0:
         raise CommandError(f"no images found in {str(root)!r}")
     return {
@@ -842,7 +884,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.out is not None:
         if args.out.exists() and not args.out.is_dir():
             raise CommandError(f"--out {str(args.out)!r} exists and is not a folder")
+        blocker = next((p for p in args.out.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise CommandError(
+                f"--out {str(args.out)!r} cannot be created: {str(blocker)!r} is a file, not a "
+                "folder; choose another path"
+            )
         args.out.mkdir(parents=True, exist_ok=True)
+        _check_output(args.out / "model.skl", "--out")
 
     start = time.perf_counter()
     X, y = make_lesions(
@@ -885,8 +934,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise CommandError(f"--out {str(out)!r} is a folder; give a file name such as model.skl")
     if out.exists() and not args.overwrite:
         raise CommandError(f"{str(out)!r} exists already; pass --overwrite to replace it")
-    if not out.parent.exists():
-        raise CommandError(f"the folder of --out, {str(out.parent)!r}, does not exist")
+    _check_output(out, "--out")  # before the first epoch, not after the last
     overrides = _transfer_overrides(args)
     _check_no_empty_class(args.data_dir)
     data = _load_labelled(args.data_dir)
@@ -917,7 +965,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     _start_tensorflow(args)
     _fit(args, model, X, y, groups)
     clf = _final_estimator(model)  # samplers act at fit only: the classifier is the model
-    clf.save(out)
+    _save_or_rescue(clf, out)
     history_path = _plot_history(clf, out.with_name(out.name + ".history.png"))
     print(f"wrote {out} (classes: {', '.join(map(str, clf.classes_))}) and {history_path}")
     return EXIT_OK
@@ -964,6 +1012,11 @@ def _rebalancer(kind: str, random_state: int) -> Any:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
+    for option, path in (("--report", args.report), ("--json", args.json)):
+        if path is not None:
+            _check_output(
+                path, option, example="report.html" if option == "--report" else "report.json"
+            )
     clf = _load_model(args.model, args.tta)
     data = _load_labelled(args.data_dir)
     X, y = data["X"], np.asarray(data["y"])
@@ -1023,12 +1076,13 @@ def _image_arguments(paths: Sequence[Path]) -> list[str]:
 def _cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from skinlesion.images import read_image
+    from skinlesion.images import ImageReadError, find_unreadable_images
 
     clf = _load_model(args.model, args.tta)
     files = _image_arguments(args.images)
-    for path in files:  # fail early, naming the file, before starting TensorFlow
-        read_image(path, size=8)
+    unreadable = find_unreadable_images(files)  # fail early, naming every bad file
+    if unreadable:
+        raise ImageReadError.from_failures(unreadable)
     _start_tensorflow(args)
     proba = np.asarray(clf.predict_proba(files))
     classes = [str(c) for c in clf.classes_]
@@ -1085,6 +1139,8 @@ def _audit_source(path: Path, what: str) -> Path:
 def _cmd_audit(args: argparse.Namespace) -> int:
     from skinlesion import datasets
 
+    if args.json is not None:
+        _check_output(args.json, "--json", example="audit.json")
     train = _audit_source(args.data_dir, "data folder")
     test = None if args.test is None else _audit_source(args.test, "test folder")
     result = datasets.audit(train, test=test)

@@ -25,6 +25,7 @@ __all__ = [
     "ImageReadError",
     "as_size",
     "check_images",
+    "find_unreadable_images",
     "is_path_array",
     "n_images",
     "read_image",
@@ -40,10 +41,27 @@ Size = int | tuple[int, int]
 
 
 class ImageReadError(ValueError):
-    """An image file could not be read or decoded.
+    """One or more image files could not be read or decoded.
 
-    The message names the file and what to do about it. It subclasses
+    The message names the file(s) and what to do about them. It subclasses
     :class:`ValueError`, so code that catches bad input keeps working.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The (first) file that cannot be read.
+    reason : str
+        Why it cannot be read.
+    failures : list of (path, reason), default=None
+        Every unreadable file, when more than one was found at once; the
+        message lists the first ones, ``failures`` all of them.
+
+    Attributes
+    ----------
+    path, reason : str
+        The first unreadable file and why.
+    failures : list of (str, str)
+        ``(path, reason)`` of every unreadable file found.
 
     Examples
     --------
@@ -51,18 +69,71 @@ class ImageReadError(ValueError):
     >>> try:
     ...     read_image("no/such/file.jpg")
     ... except ImageReadError as err:
-    ...     print("file.jpg" in str(err))
-    True
+    ...     print("file.jpg" in str(err), err.failures)
+    True [('no/such/file.jpg', 'no such file')]
     """
 
-    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+    #: How many files the message lists (``failures`` holds them all).
+    max_listed = 10
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        reason: str,
+        failures: Sequence[tuple[str, str]] | None = None,
+    ) -> None:
         self.path = os.fspath(path)
         self.reason = reason
-        super().__init__(
-            f"cannot read image {self.path!r}: {reason}. Check that the file is a complete "
-            "JPEG, PNG, BMP or TIFF image, or remove it from the data set "
-            "(skinlesion.datasets.audit lists unreadable files)."
-        )
+        self.failures = [(os.fspath(p), r) for p, r in failures] if failures else []
+        if not self.failures:
+            self.failures = [(self.path, reason)]
+        if len(self.failures) == 1:
+            message = (
+                f"cannot read image {self.path!r}: {reason}. Check that the file is a complete "
+                "JPEG, PNG, BMP or TIFF image, or remove it from the data set "
+                "(skinlesion.datasets.audit lists unreadable files)."
+            )
+        else:
+            shown = self.failures[: self.max_listed]
+            listed = "; ".join(f"{p!r} ({r})" for p, r in shown)
+            more = len(self.failures) - len(shown)
+            rest = (
+                f"; and {more} more (the error's 'failures' attribute, or "
+                "skinlesion.datasets.audit / `skinlesion audit`, lists them all)"
+                if more
+                else ""
+            )
+            message = (
+                f"cannot read {len(self.failures)} image files: {listed}{rest}. Check that each "
+                "file is a complete JPEG, PNG, BMP or TIFF image, or remove them from the data set."
+            )
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable, e.g. out of joblib workers
+        return (type(self), (self.path, self.reason, self.failures))
+
+    @classmethod
+    def from_failures(cls, failures: Sequence[tuple[str, str]]) -> ImageReadError:
+        """One error for a non-empty list of ``(path, reason)`` pairs."""
+        return cls(failures[0][0], failures[0][1], failures)
+
+
+def _unidentified_reason(path: str | os.PathLike[str]) -> str:
+    try:
+        if os.path.getsize(path) == 0:
+            return "the file is empty (0 bytes)"
+    except OSError:
+        pass
+    return "not a recognised image format"
+
+
+def _bomb_reason(err: Exception) -> str:
+    """Why Pillow refused an image as a possible decompression bomb, and the fix."""
+    detail = str(err).rstrip(".")
+    return (
+        f"Pillow refused it as a possible decompression bomb ({detail}); if the file is "
+        "trusted, raise PIL.Image.MAX_IMAGE_PIXELS, or shrink the image"
+    )
 
 
 def as_size(image_size: Size | None) -> tuple[int, int] | None:
@@ -164,9 +235,106 @@ def read_image(path: str | os.PathLike[str], size: Size | None = None) -> np.nda
     except IsADirectoryError:
         raise ImageReadError(path, "it is a directory, not a file") from None
     except UnidentifiedImageError:
-        raise ImageReadError(path, "not a recognised image format") from None
+        raise ImageReadError(path, _unidentified_reason(path)) from None
+    except Image.DecompressionBombError as err:  # an Exception, not an OSError
+        raise ImageReadError(path, _bomb_reason(err)) from None
     except (OSError, SyntaxError, ValueError) as err:  # truncated or corrupt data
         raise ImageReadError(path, f"corrupt or truncated image data ({err})") from None
+
+
+# Files that decoded without error, with the (size, mtime) they had then: a second
+# check in the same process (the command line checks before starting TensorFlow,
+# then ``fit`` checks again) costs one ``stat`` per unchanged file.
+_DECODED_OK: dict[str, tuple[int, int]] = {}
+
+
+def _file_key(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_size, info.st_mtime_ns)
+
+
+def _decode_problem(path: str) -> str | None:
+    """Why ``path`` cannot be decoded (its whole data, at the smallest scale), or None."""
+    key = _file_key(path)
+    if key is not None and _DECODED_OK.get(path) == key:
+        return None
+    problem = _decode_problem_uncached(path)
+    if problem is None and key is not None:
+        _DECODED_OK[path] = key
+    return problem
+
+
+def _decode_problem_uncached(path: str) -> str | None:
+    try:
+        with Image.open(path) as img:
+            if img.format == "JPEG":
+                # libjpeg still reads every scan at 1/8 scale, so truncation and
+                # corrupt data are found, at a fraction of the full decoding cost.
+                img.draft("RGB", (1, 1))
+            img.load()
+    except FileNotFoundError:
+        return "no such file"
+    except IsADirectoryError:
+        return "it is a directory, not a file"
+    except PermissionError:
+        return "permission denied"
+    except UnidentifiedImageError:
+        return _unidentified_reason(path)
+    except Image.DecompressionBombError as err:
+        return _bomb_reason(err)
+    except (OSError, SyntaxError, ValueError) as err:
+        return f"corrupt or truncated image data ({err})"
+    return None
+
+
+def find_unreadable_images(
+    paths: Sequence[str | os.PathLike[str]], *, n_jobs: int | None = None
+) -> list[tuple[str, str]]:
+    """Decode every file once and return the ones that cannot be read, with the reason.
+
+    Unlike a header check, this reads each file's whole image data, so
+    truncated and corrupt files are found, not only files that are not images
+    at all. JPEGs are decoded at 1/8 scale (which still reads all their data),
+    in parallel threads, so it costs a fraction of one training epoch.
+    :class:`~skinlesion.LesionClassifier` runs it on file paths before the
+    first epoch, so that every bad file is reported at once.
+
+    Parameters
+    ----------
+    paths : sequence of str or path-like
+        The image files.
+    n_jobs : int, default=None
+        Decoding threads; ``None`` uses one per CPU core (at most 8).
+
+    Returns
+    -------
+    failures : list of (path, reason)
+        In the order of ``paths``, each file once; empty when every file decodes.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from PIL import Image
+    >>> from skinlesion.images import find_unreadable_images
+    >>> folder = tempfile.mkdtemp()
+    >>> good, bad = os.path.join(folder, "good.png"), os.path.join(folder, "bad.jpg")
+    >>> Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(good)
+    >>> with open(bad, "wb") as fh:
+    ...     _ = fh.write(b"not an image")
+    >>> [(os.path.basename(p), r) for p, r in find_unreadable_images([good, bad])]
+    [('bad.jpg', 'not a recognised image format')]
+    """
+    files = list(dict.fromkeys(os.fspath(p) for p in paths))  # each file once
+    workers = min(8, os.cpu_count() or 1) if n_jobs is None else max(1, int(n_jobs))
+    if workers > 1 and len(files) > 8:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            reasons = list(pool.map(_decode_problem, files))
+    else:
+        reasons = [_decode_problem(p) for p in files]
+    return [(p, r) for p, r in zip(files, reasons, strict=True) if r is not None]
 
 
 def read_images(
@@ -239,7 +407,9 @@ def is_path_array(X: Any) -> bool:
     """
     if isinstance(X, (str, bytes, os.PathLike)):
         return False
-    if getattr(X, "ndim", 1) != 1:  # a DataFrame iterates over its column names
+    if _is_dataframe(X):  # iterating a DataFrame gives its column names, not its rows
+        return X.shape[1] == 1 and is_path_array(X.iloc[:, 0])
+    if getattr(X, "ndim", 1) != 1:
         return False
     if isinstance(X, np.ndarray):
         if X.ndim != 1:
@@ -255,6 +425,10 @@ def is_path_array(X: Any) -> bool:
     return n > 0 and all(isinstance(x, (str, os.PathLike)) for x in X)
 
 
+def _is_dataframe(X: Any) -> bool:
+    return hasattr(X, "columns") and hasattr(X, "iloc") and getattr(X, "ndim", 0) == 2
+
+
 def n_images(X: Any) -> int:
     """Number of images in a validated image array or path array.
 
@@ -268,7 +442,7 @@ def n_images(X: Any) -> int:
     return len(X)
 
 
-def to_rgb_uint8(X: Any) -> np.ndarray:
+def to_rgb_uint8(X: Any, *, name: str = "images") -> np.ndarray:
     """Convert an image array to ``uint8`` RGB ``(n, height, width, 3)``.
 
     Accepts 1 (grayscale), 3 (RGB) or 4 (RGBA, alpha dropped) channels and the
@@ -293,10 +467,13 @@ def to_rgb_uint8(X: Any) -> np.ndarray:
     """
     X = np.asarray(X)
     if X.dtype.kind == "c":
-        raise ValueError("Complex data not supported: images must be real-valued.")
+        raise ValueError(
+            f"Complex data not supported: {name} must be real-valued; pass np.abs({name}) or "
+            f"{name}.real."
+        )
     if X.dtype.kind not in "biuf":
         raise ValueError(
-            f"images must be numeric (uint8, or float in [0, 1]), got dtype {X.dtype}. "
+            f"{name} must be numeric (uint8, or float in [0, 1]), got dtype {X.dtype}. "
             "To pass image files, give a list of paths."
         )
     if X.ndim != 4:
@@ -309,16 +486,16 @@ def to_rgb_uint8(X: Any) -> np.ndarray:
         elif X.ndim == 2:
             hint = " Images cannot be flattened rows; reshape them to (n, height, width, channels)."
         raise ValueError(
-            f"images must be a 4-D array (n_images, height, width, channels), got an array "
-            f"of shape {X.shape}.{hint}"
+            f"{name} must be a 4-D array of images (n_images, height, width, channels), got "
+            f"an array of shape {X.shape}.{hint}"
         )
     if X.shape[-1] not in (1, 3, 4):
         raise ValueError(
-            f"images must have 1, 3 or 4 channels in the last axis (channels-last), got "
-            f"shape {X.shape}. If your array is channels-first, use np.moveaxis(X, 1, -1)."
+            f"{name} must have 1, 3 or 4 channels in the last axis (channels-last), got "
+            f"shape {X.shape}. If your array is channels-first, use np.moveaxis({name}, 1, -1)."
         )
     if X.shape[1] < 1 or X.shape[2] < 1:
-        raise ValueError(f"images must be at least 1x1 pixels, got shape {X.shape}.")
+        raise ValueError(f"{name} must be images of at least 1x1 pixels, got shape {X.shape}.")
     if X.dtype == np.uint8:
         out = X
     elif X.dtype.kind == "b":
@@ -326,11 +503,11 @@ def to_rgb_uint8(X: Any) -> np.ndarray:
     elif X.dtype.kind == "f":
         if not np.all(np.isfinite(X)):
             raise ValueError(
-                "images contain NaN or infinite values; replace or drop those images first."
+                f"{name} contains NaN or infinite values; replace or drop those images first."
             )
         if X.size and (X.min() < 0.0 or X.max() > 1.0):
             raise ValueError(
-                f"{_negative(X)}float images must lie in [0, 1], got values in "
+                f"{_negative(X)}float images ({name}) must lie in [0, 1], got values in "
                 f"[{X.min():.3g}, {X.max():.3g}]. Divide 0-255 data by 255, or pass it as uint8."
             )
         out = np.rint(X * 255.0).astype(np.uint8)
@@ -339,9 +516,8 @@ def to_rgb_uint8(X: Any) -> np.ndarray:
     else:  # other integers
         if X.size and (X.min() < 0 or X.max() > 255):
             raise ValueError(
-                f"{_negative(X)}integer images must lie in [0, 255], got values in "
-                f"[{X.min()}, {X.max()}]. "
-                "Rescale them, or pass uint16 data as dtype uint16."
+                f"{_negative(X)}integer images ({name}) must lie in [0, 255], got values in "
+                f"[{X.min()}, {X.max()}]. Rescale them, or pass uint16 data as dtype uint16."
             )
         out = X.astype(np.uint8)
     if out.shape[-1] == 1:
@@ -413,6 +589,15 @@ def check_images(X: Any, *, name: str = "X") -> np.ndarray:
             f"{name} is a sparse matrix: sparse input is not supported. Pass images as a "
             "dense 4-D array or as a list of file paths."
         )
+    if _is_dataframe(X):
+        columns = [str(c) for c in X.columns]
+        if len(columns) != 1:
+            example = f"{name}=df[{columns[0]!r}]" if columns else f"{name}=df['path']"
+            raise ValueError(
+                f"{name} is a pandas DataFrame with {len(columns)} columns ({columns[:5]}); "
+                f"pass the one column that holds the image paths, for example {example}."
+            )
+        X = X.iloc[:, 0].to_numpy()  # a one-column table of paths: its rows
     if is_path_array(X):
         return np.array([os.fspath(p) for p in X], dtype=object)
     if (
@@ -434,7 +619,7 @@ def check_images(X: Any, *, name: str = "X") -> np.ndarray:
         ) from None
     if arr.ndim >= 1 and arr.shape[0] == 0:
         raise ValueError(f"{name} is empty: at least one image is required.")
-    return to_rgb_uint8(arr)
+    return to_rgb_uint8(arr, name=name)
 
 
 def list_image_files(folder: str | os.PathLike[str]) -> list[Path]:

@@ -190,10 +190,10 @@ def decode_files(
     failed: list[tuple[str, str]] = []
     for path, res in zip(paths, results, strict=True):
         if isinstance(res, ImageReadError):
-            if errors == "raise":
-                raise res
             failed.append((path, res.reason))
             images.append(None)
         else:
             images.append(res)
+    if failed and errors == "raise":
+        raise ImageReadError.from_failures(failed)  # every bad file at once
     return images, failed

@@ -29,6 +29,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy.fft import dctn
 from sklearn.utils import Bunch
 
+from skinlesion._labels import check_label_values
 from skinlesion.datasets._audit_report import (
     AuditReport,
     DuplicateGroup,
@@ -38,7 +39,13 @@ from skinlesion.datasets._audit_report import (
 )
 from skinlesion.datasets.folders import load_image_folder
 from skinlesion.datasets.ham10000 import _find_metadata, _index_images, _read_metadata
-from skinlesion.images import _pil_to_rgb, check_images, is_path_array
+from skinlesion.images import (
+    _bomb_reason,
+    _pil_to_rgb,
+    _unidentified_reason,
+    check_images,
+    is_path_array,
+)
 
 __all__ = ["AuditReport", "DuplicateGroup", "audit", "isic_id", "perceptual_hash"]
 
@@ -146,9 +153,9 @@ def _probe_file(path: str) -> _Probe:
     except FileNotFoundError:
         out.error = "no such file"
     except UnidentifiedImageError:
-        out.error = "not a recognised image format"
-    except Image.DecompressionBombError as err:
-        out.error = f"too many pixels to decode safely ({err})"
+        out.error = _unidentified_reason(path)
+    except Image.DecompressionBombError as err:  # an Exception, not an OSError
+        out.error = _bomb_reason(err)
     except (OSError, SyntaxError, ValueError) as err:
         out.error = f"corrupt or truncated image data ({err})"
     return out
@@ -256,13 +263,9 @@ def _as_parts(dataset: Any, split: str) -> list[_Part]:
         return [part]
     if isinstance(dataset, tuple) and len(dataset) == 2:
         X, y = dataset
-        y = np.asarray(y).astype(str)
-        if is_path_array(X):
-            X = np.array([os.fspath(p) for p in X], dtype=object)
-            paths = True
-        else:
-            X = check_images(X)
-            paths = False
+        y = check_label_values(y).astype(str)
+        X = check_images(X)  # paths become a 1-D object array, pixels uint8 RGB
+        paths = is_path_array(X)
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} images but y has {len(y)} labels.")
         return [_Part(split, X, y, paths, names=list(X) if paths else None)]

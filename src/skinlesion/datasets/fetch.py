@@ -218,6 +218,83 @@ def _open(url: str, start: int, timeout: float) -> Any:
     return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
 
 
+def _content_range_total(value: str | None) -> int | None:
+    """``N`` of a ``Content-Range: bytes a-b/N`` or ``bytes */N`` header, else None."""
+    if not value or "/" not in value:
+        return None
+    total = value.rsplit("/", 1)[1].strip()
+    return int(total) if total.isdigit() else None
+
+
+def _content_range_start(value: str | None) -> int | None:
+    if not value:
+        return None
+    first = value.replace("bytes", "").strip().split("-", 1)[0].strip()
+    return int(first) if first.isdigit() else None
+
+
+def _fetch(
+    remote: RemoteFile, part: Path, *, timeout: float, progress: bool, stream: TextIO
+) -> str:
+    """Download ``remote`` into ``part`` (resuming it); say whether it is provably whole.
+
+    Returns ``"whole"`` when the server stated the file's length
+    (``Content-Length``, or the total of a ``Content-Range``) and ``part`` holds
+    exactly that many bytes, or sent the body in chunks and the last chunk
+    arrived; ``"stale"`` when an existing ``part`` cannot be resumed (download it
+    afresh); ``"unproven"`` when the body had no stated length. A shorter file
+    raises (to be resumed).
+    """
+    start = part.stat().st_size if part.is_file() else 0
+    try:
+        response = _open(remote.url, start, timeout)
+    except urllib.error.HTTPError as err:
+        if err.code != 416 or not start:
+            raise
+        # "Range not satisfiable": .part may already hold every byte, or be stale
+        # (longer than the file). Only the total the server states can tell.
+        total = _content_range_total(err.headers.get("Content-Range") if err.headers else None)
+        return "whole" if total is not None and total == start else "stale"
+    with response:
+        total = None
+        if start and response.status == 206:
+            header = response.headers.get("Content-Range")
+            if _content_range_start(header) != start:
+                return "stale"  # not the range asked for: start again from the beginning
+            total = _content_range_total(header)
+        elif start:
+            start = 0  # the server ignored the range: start again
+        length = response.headers.get("Content-Length")
+        if total is None and length and length.isdigit():
+            total = start + int(length)
+        chunked = bool(getattr(response, "chunked", False))
+        bar = _Progress(remote.filename, total, start, stream) if progress else None
+        with open(part, "ab" if start else "wb") as fh:
+            while True:
+                block = response.read(_CHUNK)
+                if not block:
+                    break
+                fh.write(block)
+                if bar is not None:
+                    bar.update(len(block))
+        if bar is not None:
+            bar.close()
+    size = part.stat().st_size
+    if total is not None and size < total:
+        raise DownloadError(
+            f"the download of {remote.url} stopped early ({size} of {total} bytes); call "
+            "again to resume it."
+        )
+    if total is not None and size > total:
+        part.unlink(missing_ok=True)
+        raise DownloadError(
+            f"the download of {remote.url} holds {size} bytes, more than the {total} the "
+            "server announced; it was deleted: call again to download it afresh."
+        )
+    # http.client raises IncompleteRead when a chunked body ends before its last chunk
+    return "whole" if total is not None or chunked else "unproven"
+
+
 def download(
     remote: RemoteFile,
     folder: str | os.PathLike[str],
@@ -232,7 +309,12 @@ def download(
     The bytes go to ``<filename>.part``; an interrupted download resumes from
     there with an HTTP ``Range`` request. Only after the checksum matched is
     the file renamed to its final name, so a half-written or corrupted file
-    never passes as a good one.
+    never passes as a good one. Without a published checksum, a file is kept
+    (and its SHA-256 recorded) only when its completeness is proved: the server
+    stated its length and every byte arrived, or it sent the body in chunks and
+    the last chunk arrived. A ``.part`` file that the server's answer does not
+    vouch for (a "range not satisfiable" answer without the matching length) is
+    downloaded afresh.
 
     Parameters
     ----------
@@ -272,36 +354,12 @@ def download(
     if progress is None:
         progress = bool(getattr(stream, "isatty", lambda: False)())
     part = target.with_name(target.name + ".part")
-    start = part.stat().st_size if part.is_file() else 0
     try:
-        try:
-            response = _open(remote.url, start, timeout)
-        except urllib.error.HTTPError as err:
-            if err.code != 416 or not start:
-                raise
-            response = None  # the .part file already holds every byte
-        if response is not None:
-            with response:
-                if start and response.status != 206:
-                    start = 0  # the server ignored the range: start again
-                length = response.headers.get("Content-Length")
-                total = start + int(length) if length and length.isdigit() else None
-                bar = _Progress(remote.filename, total, start, stream) if progress else None
-                with open(part, "ab" if start else "wb") as fh:
-                    while True:
-                        block = response.read(_CHUNK)
-                        if not block:
-                            break
-                        fh.write(block)
-                        if bar is not None:
-                            bar.update(len(block))
-                if bar is not None:
-                    bar.close()
-                if total is not None and part.stat().st_size < total:
-                    raise DownloadError(
-                        f"the download of {remote.url} stopped early "
-                        f"({part.stat().st_size} of {total} bytes); call again to resume it."
-                    )
+        state = _fetch(remote, part, timeout=timeout, progress=progress, stream=stream)
+        if state == "stale":
+            # A .part that the server's answer does not vouch for: start again.
+            part.unlink(missing_ok=True)
+            state = _fetch(remote, part, timeout=timeout, progress=progress, stream=stream)
     except urllib.error.HTTPError as err:
         raise DownloadError(
             f"could not download {remote.url}: the server answered {err.code} {err.reason}. "
@@ -318,6 +376,14 @@ def download(
             f"resumes where it stopped. Without internet, download the file elsewhere and "
             f"put it at {target}."
         ) from None
+    if state != "whole" and remote.checksum is None:
+        part.unlink(missing_ok=True)
+        raise DownloadError(
+            f"the server sent {remote.url} without saying how long it is (no Content-Length) "
+            "and no checksum is published, so a complete download cannot be told from one "
+            "cut short; nothing was kept. Call again later, or download the file by hand and "
+            f"put it at {target}."
+        )
     if remote.checksum is not None:
         actual = _check_checksum(part, remote.checksum)
         if actual is not None:

@@ -22,7 +22,15 @@ from PIL import Image, UnidentifiedImageError
 from sklearn.utils import Bunch
 
 from skinlesion.datasets._cache import decode_files, resolve_cache_dir
-from skinlesion.images import IMAGE_EXTENSIONS, ImageReadError, Size, as_size, list_image_files
+from skinlesion.images import (
+    IMAGE_EXTENSIONS,
+    ImageReadError,
+    Size,
+    _bomb_reason,
+    _unidentified_reason,
+    as_size,
+    list_image_files,
+)
 
 __all__ = ["load_image_folder"]
 
@@ -94,7 +102,9 @@ def _check_header(path: str) -> str | None:
     except FileNotFoundError:
         return "no such file"
     except UnidentifiedImageError:
-        return "not a recognised image format"
+        return _unidentified_reason(path)
+    except Image.DecompressionBombError as err:  # an Exception, not an OSError
+        return _bomb_reason(err)
     except (OSError, SyntaxError, ValueError) as err:
         return f"corrupt image header ({err})"
     return None
@@ -126,7 +136,7 @@ def load_files(
             reasons = [_check_header(p) for p in paths]
         skipped = [(p, r) for p, r in zip(paths, reasons, strict=True) if r is not None]
         if skipped and errors == "raise":
-            raise ImageReadError(*skipped[0])
+            raise ImageReadError.from_failures(skipped)
         keep = np.array([r is None for r in reasons], dtype=bool)
         data = np.array([p for p, k in zip(paths, keep, strict=True) if k], dtype=object)
     else:

@@ -22,7 +22,9 @@ SUM_TOLERANCE = 1e-3
 def _as_label_array(y: Any, name: str) -> np.ndarray:
     if isinstance(y, (str, bytes)):
         raise ValueError(f"{name} must be a sequence of class labels, got the single string {y!r}.")
-    arr = np.asarray(y)
+    from skinlesion._labels import check_label_values
+
+    arr = check_label_values(y, name)
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr.ravel()
     if arr.ndim != 1:
