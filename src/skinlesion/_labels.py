@@ -84,7 +84,12 @@ def check_label_values(y: Any, name: str = "y") -> np.ndarray:
     if arr.dtype.kind == "O" or not isinstance(y, np.ndarray):
         # Look at the values before NumPy's conversion: ["a", nan] became the strings
         # "a" and "nan", and an object array of labels with None cannot be sorted.
-        seq = y.to_numpy(dtype=object) if hasattr(y, "to_numpy") else y
+        if hasattr(y, "to_numpy"):
+            seq = y.to_numpy(dtype=object)
+        elif hasattr(y, "__iter__"):
+            seq = y
+        else:  # array-likes with __array__ only: NumPy's view is all there is
+            seq = arr
         values = np.empty(len(arr), dtype=object)
         values[:] = list(seq)
         _check_values(values, name)
