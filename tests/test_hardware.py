@@ -78,3 +78,16 @@ def test_precision_is_validated(data):
     X, y = data
     with pytest.raises(ValueError, match="precision"):
         LesionClassifier(**TINY, precision="float16").fit(X, y)
+
+
+def test_jit_compile_reaches_model_compile(data):
+    X, y = data
+    record = _Record(fail=True)
+    clf = LesionClassifier(**TINY, augment=False, jit_compile=True)
+    with pytest.raises(_Stop):
+        clf.fit(X, y, callbacks=[record])
+    assert record.jit_compile is True
+    record = _Record(fail=True)
+    with pytest.warns(UserWarning, match="random_state=None"), pytest.raises(_Stop):
+        clf.set_params(random_state=0).fit(X, y, callbacks=[record])
+    assert record.jit_compile is False  # op determinism: Keras compiles without XLA

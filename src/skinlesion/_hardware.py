@@ -11,12 +11,13 @@ restoring the caller's dtype policy afterwards (even when the fit fails).
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 from skinlesion._tf import import_tf
 
-__all__ = ["PRECISIONS", "dtype_policy", "fit_context"]
+__all__ = ["PRECISIONS", "check_jit_compile", "dtype_policy", "fit_context"]
 
 #: The values of ``precision``: Keras dtype policies.
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -52,6 +53,20 @@ def dtype_policy(precision: str) -> Iterator[None]:
         yield
     finally:
         keras.config.set_dtype_policy(saved)
+
+
+def check_jit_compile(jit_compile: bool | str, *, deterministic: bool) -> bool | str:
+    """The ``jit_compile`` to pass to ``model.compile``, warning where Keras ignores it."""
+    if jit_compile is True and deterministic:
+        warnings.warn(
+            "jit_compile=True is not honoured: a seeded fit (random_state set) runs with "
+            "TensorFlow's op determinism, which Keras does not combine with XLA, so the "
+            "network runs without XLA. Set random_state=None to compile it with XLA.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return False  # what Keras would do, after a warning of its own that says less
+    return jit_compile
 
 
 @contextlib.contextmanager

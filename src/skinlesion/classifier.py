@@ -27,7 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
-from skinlesion._hardware import PRECISIONS, fit_context
+from skinlesion._hardware import PRECISIONS, check_jit_compile, fit_context
 from skinlesion._labels import check_label_values
 from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
 from skinlesion.backbones import BACKBONES
@@ -218,6 +218,12 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         needs none. The fitted network keeps its layers' policy (predictions
         are float32 either way), and its saved file loads and predicts on a
         machine without a GPU. On a CPU the mixed policies run, but no faster.
+    jit_compile : bool or "auto", default=False
+        Compile the training step with XLA (``model.compile(jit_compile=...)``),
+        which fuses operations and often speeds up training on GPUs; ``"auto"``
+        lets Keras decide. Keras runs without XLA, with a warning, when a layer
+        cannot be compiled (the ``augment`` layers cannot) and in seeded fits
+        (``random_state`` set: TensorFlow's op determinism excludes XLA).
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, the shuffling, dropout and
         augmentation. With an int, two fits on the CPU give identical
@@ -321,6 +327,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "backbone": [StrOptions(set(BACKBONES)), None],
         "backbone_weights": [StrOptions({"imagenet"}), str, os.PathLike, None],
         "precision": [StrOptions(set(PRECISIONS))],
+        "jit_compile": ["boolean", StrOptions({"auto"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -354,6 +361,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         backbone: str | None = None,
         backbone_weights: str | os.PathLike[str] | None = None,
         precision: str = "float32",
+        jit_compile: bool | str = False,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
     ) -> None:
@@ -384,6 +392,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.backbone = backbone
         self.backbone_weights = backbone_weights
         self.precision = precision
+        self.jit_compile = jit_compile
         self.random_state = random_state
         self.verbose = verbose
 
@@ -570,6 +579,9 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             loss = "sparse_categorical_crossentropy"
         monitor = "val_loss" if validation is not None else "loss"
         keras_verbose = {0: 0, 1: 2}.get(int(self.verbose), 1)
+        jit_compile = check_jit_compile(
+            self.jit_compile, deterministic=self.random_state is not None
+        )
 
         def run(rate: float, epochs: tuple[int, int], fit_callbacks: list[Any]) -> dict:
             model.compile(
@@ -578,7 +590,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 ),
                 loss=loss,
                 metrics=["accuracy"],
-                jit_compile=False,
+                jit_compile=jit_compile,
             )
             with reraise_image_errors(model, train, validation):
                 history = model.fit(
