@@ -80,6 +80,10 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         Dropout rate before and between the dense layers.
     batch_norm : bool, default=True
         Batch normalisation after each convolution.
+    block : {"plain", "residual"}, default="plain"
+        ``"residual"`` adds a shortcut around each block's convolutions (see
+        :func:`skinlesion.build_cnn`), which lets deeper networks train; the
+        ``filters``, ``kernel_size`` and ``convs_per_block`` are the same.
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "nadam"}, default="adam"
         Keras optimizer.
     learning_rate : float, default=1e-3
@@ -158,8 +162,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         classes, so a network pretrained on 7 classes can learn 3 or 2. The
         trunk does not depend on the image size, so ``image_size`` may differ
         from the pretraining size. The trunk's architecture comes with it:
-        ``backbone``, ``filters``, ``kernel_size``, ``convs_per_block`` and
-        ``batch_norm`` left at their defaults follow init's trunk, and any set
+        ``backbone``, ``filters``, ``kernel_size``, ``convs_per_block``,
+        ``batch_norm`` and ``block`` left at their defaults follow init's trunk, and any set
         to another value must agree with it (a ValueError names what differs),
         so ``LesionClassifier(init="ham.skl")`` needs nothing else. The
         preprocessing in front of the trunk (``color_constancy``, ``augment``)
@@ -307,6 +311,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "dense_units": [tuple, list, Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
+        "block": [StrOptions({"plain", "residual"})],
         "optimizer": [StrOptions(_OPTIMIZERS)],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -341,6 +346,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         dense_units: Sequence[int] = (128,),
         dropout: float = 0.3,
         batch_norm: bool = True,
+        block: str = "plain",
         optimizer: str = "adam",
         learning_rate: float = 1e-3,
         batch_size: int = 32,
@@ -372,6 +378,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.dense_units = dense_units
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.block = block
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -520,6 +527,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             "kernel_size": self.kernel_size,
             "convs_per_block": self.convs_per_block,
             "batch_norm": self.batch_norm,
+            "block": self.block,
         }
         if self.init is None:
             return None, architecture
