@@ -11,16 +11,20 @@ restoring the caller's dtype policy afterwards (even when the fit fails).
 from __future__ import annotations
 
 import contextlib
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from skinlesion._tf import import_tf
 
-__all__ = ["PRECISIONS", "check_jit_compile", "dtype_policy", "fit_context"]
+__all__ = ["PRECISIONS", "check_jit_compile", "dtype_policy", "fit_context", "resolve_strategy"]
 
 #: The values of ``precision``: Keras dtype policies.
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+
+_strategies: dict[Any, Any] = {}  # one per device set and process, see resolve_strategy
+_strategies_lock = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -69,11 +73,88 @@ def check_jit_compile(jit_compile: bool | str, *, deterministic: bool) -> bool |
     return jit_compile
 
 
+def resolve_strategy(distribute: Any) -> Any:
+    """The ``tf.distribute.Strategy`` that ``distribute`` asks for, or None.
+
+    ``"mirrored"`` and a list of devices give a ``MirroredStrategy``, and
+    ``"multi_worker"`` a ``MultiWorkerMirroredStrategy`` configured by the
+    ``TF_CONFIG`` environment variable. They are made once per process and
+    device set and then reused: TensorFlow allows one multi-worker strategy per
+    process, created before anything else runs on its devices, and several
+    mirrored strategies over the same CPUs in one process disagree on their
+    collective operations.
+    """
+    if distribute is None:
+        return None
+    tf = import_tf()
+    if isinstance(distribute, tf.distribute.Strategy):
+        return distribute
+    if isinstance(distribute, str):
+        if distribute == "mirrored":
+            key: Any = ("mirrored", None)
+        elif distribute == "multi_worker":
+            key = ("multi_worker", None)
+        else:
+            raise ValueError(
+                f"distribute={distribute!r} is not a strategy: use None (TensorFlow's default "
+                "placement), 'mirrored' (every local GPU), a list of devices such as "
+                "['/gpu:0', '/gpu:1'], 'multi_worker' (machines listed in TF_CONFIG) or a "
+                "tf.distribute.Strategy."
+            )
+    elif isinstance(distribute, Sequence) and all(isinstance(d, str) for d in distribute):
+        if not distribute:
+            raise ValueError("distribute is an empty list of devices; list one or more.")
+        known = {_device_key(tf, d.name) for d in tf.config.list_logical_devices()}
+        for device in distribute:
+            if _device_key(tf, device) not in known:
+                raise ValueError(
+                    f"distribute lists device {device!r}, which this machine does not have; "
+                    f"its devices are {[d.name for d in tf.config.list_logical_devices()]}."
+                )
+        key = ("mirrored", tuple(distribute))
+    else:
+        raise ValueError(
+            f"distribute must be None, 'mirrored', 'multi_worker', a list of device names or a "
+            f"tf.distribute.Strategy, got {type(distribute).__name__}."
+        )
+    with _strategies_lock:
+        if key not in _strategies:
+            _strategies[key] = _make_strategy(tf, *key)
+        return _strategies[key]
+
+
+def _device_key(tf: Any, name: str) -> tuple[str, int]:
+    """``("GPU", 1)`` for ``"/gpu:1"`` or ``"/job:localhost/replica:0/task:0/device:GPU:1"``."""
+    try:
+        spec = tf.DeviceSpec.from_string(name)
+    except ValueError:
+        return ("", -1)
+    return (str(spec.device_type or "").upper(), int(spec.device_index or 0))
+
+
+def _make_strategy(tf: Any, kind: str, devices: tuple[str, ...] | None) -> Any:
+    if kind == "mirrored":
+        return tf.distribute.MirroredStrategy(list(devices) if devices else None)
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    except (RuntimeError, ValueError) as err:
+        raise RuntimeError(
+            "distribute='multi_worker' could not start TensorFlow's "
+            f"MultiWorkerMirroredStrategy ({' '.join(str(err).split())[:300]}). It must be "
+            "created before anything else runs on TensorFlow in the process, with TF_CONFIG "
+            "set: fit with distribute='multi_worker' first thing in the program, or create "
+            "tf.distribute.MultiWorkerMirroredStrategy() at its start and pass it as "
+            "distribute=."
+        ) from None
+
+
 @contextlib.contextmanager
 def fit_context(precision: str, distribute: Any = None) -> Iterator[Any]:
-    """Build, compile and train inside this block: the dtype policy.
+    """Build, compile and train inside this block: the dtype policy and strategy scope.
 
-    Yields None.
+    Yields the strategy (or None).
     """
-    with dtype_policy(precision):
-        yield None
+    strategy = resolve_strategy(distribute)
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with dtype_policy(precision), scope:
+        yield strategy

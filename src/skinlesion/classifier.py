@@ -27,7 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
-from skinlesion._hardware import PRECISIONS, check_jit_compile, fit_context
+from skinlesion._hardware import PRECISIONS, check_jit_compile, fit_context, resolve_strategy
 from skinlesion._labels import check_label_values
 from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
 from skinlesion.backbones import BACKBONES
@@ -228,6 +228,31 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         lets Keras decide. Keras runs without XLA, with a warning, when a layer
         cannot be compiled (the ``augment`` layers cannot) and in seeded fits
         (``random_state`` set: TensorFlow's op determinism excludes XLA).
+    distribute : None, "mirrored", list of str, "multi_worker" or tf.distribute.Strategy, \
+default=None
+        Where the fit runs. ``None`` leaves placement to TensorFlow (its first
+        GPU when it sees one, else the CPU). ``"mirrored"`` trains a copy of the
+        network on every local GPU (``tf.distribute.MirroredStrategy``), and a
+        list of devices, such as ``["/gpu:0", "/gpu:1"]``, on those.
+        ``"multi_worker"`` trains on several machines
+        (``MultiWorkerMirroredStrategy``), which the ``TF_CONFIG`` environment
+        variable lists, as TensorFlow documents; every machine runs the same
+        fit, and TensorFlow wants it to be the first thing the process runs on
+        TensorFlow (see the user guide, "Training on several GPUs or
+        machines"). A ``tf.distribute.Strategy`` object is used as it is. The
+        network is built and compiled inside the strategy's scope; the strategy
+        for a string or list is made once per process and reused.
+        ``batch_size`` is the global batch: each step splits it evenly over the
+        replicas (32 over 4 GPUs is 8 images each), so scale it, and perhaps
+        ``learning_rate``, with the number of GPUs. Batch normalisation
+        computes its statistics on each replica's share. Predictions run
+        without the strategy, and a model file holds no trace of it (a strategy
+        object is saved as ``None``): it loads on a machine without GPUs. With
+        ``random_state`` set, a fit under a strategy is repeatable on the CPU
+        (across GPUs the order of the gradient sums is TensorFlow's, and
+        repeatability is not promised), but it is not the one-device fit:
+        TensorFlow reseeds the per-epoch shuffle when it distributes the
+        images, so they come in another order.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, the shuffling, dropout and
         augmentation. With an int, two fits on the CPU give identical
@@ -333,6 +358,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "backbone_weights": [StrOptions({"imagenet"}), str, os.PathLike, None],
         "precision": [StrOptions(set(PRECISIONS))],
         "jit_compile": ["boolean", StrOptions({"auto"})],
+        "distribute": "no_validation",  # a name, devices or a Strategy: checked in fit
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -368,6 +394,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         backbone_weights: str | os.PathLike[str] | None = None,
         precision: str = "float32",
         jit_compile: bool | str = False,
+        distribute: Any = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
     ) -> None:
@@ -400,6 +427,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.backbone_weights = backbone_weights
         self.precision = precision
         self.jit_compile = jit_compile
+        self.distribute = distribute
         self.random_state = random_state
         self.verbose = verbose
 
@@ -459,6 +487,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         class_weight = self._class_weights(y_enc[train_idx])
 
         tf = import_tf(self.verbose)
+        strategy = resolve_strategy(self.distribute)  # before any TF op (multi-worker)
 
         from skinlesion._dataset import make_dataset
         from skinlesion.network import build_cnn, copy_trunk
@@ -470,7 +499,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         with (
             op_determinism(deterministic),
             quiet_tf_logger(self.verbose),
-            fit_context(self.precision),
+            fit_context(self.precision, strategy),
         ):
             model = build_cnn(
                 self.input_shape_,
@@ -1141,6 +1170,9 @@ def _params_for_file(params: dict[str, Any]) -> tuple[dict[str, Any], str | None
     for key in ("init", "backbone_weights"):
         if isinstance(params.get(key), os.PathLike):
             params[key] = os.fspath(params[key])
+    distribute = params.get("distribute")
+    if distribute is not None and not isinstance(distribute, (str, list, tuple)):
+        params["distribute"] = None  # a strategy object: hardware of the fit, not of the model
     init = params.get("init")
     if init is None or isinstance(init, str):
         return params, None
