@@ -43,43 +43,12 @@ from pathlib import Path
 
 import numpy as np
 
+from skinlesion.network import flops_per_image
+
 try:
     from benchmarks import _common as common
 except ImportError:  # run as a script
     import _common as common  # type: ignore[no-redef]
-
-
-def flops_per_image(model) -> int:
-    """Forward FLOPs (2 x multiply-adds) of the convolution and dense layers.
-
-    Nested models (a Keras application used as the trunk, ``backbone=``) are
-    counted layer by layer; depthwise and separable convolutions by their own
-    multiply-adds, and a dense layer applied to a feature map once per position.
-    """
-    from keras import Model, layers
-
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, Model):
-            total += flops_per_image(layer)
-        elif isinstance(layer, layers.DepthwiseConv2D):
-            _, h, w, c_out = layer.output.shape  # c_out = c_in x depth_multiplier
-            kh, kw = layer.kernel_size
-            total += 2 * h * w * kh * kw * c_out
-        elif isinstance(layer, layers.SeparableConv2D):
-            _, h, w, c_out = layer.output.shape
-            kh, kw = layer.kernel_size
-            depthwise = layer.input.shape[-1] * layer.depth_multiplier
-            total += 2 * h * w * (kh * kw * depthwise + depthwise * c_out)
-        elif isinstance(layer, layers.Conv2D):
-            _, h, w, c_out = layer.output.shape
-            kh, kw = layer.kernel_size
-            c_in = layer.input.shape[-1] // layer.groups
-            total += 2 * h * w * kh * kw * c_in * c_out
-        elif isinstance(layer, layers.Dense):
-            positions = int(np.prod(layer.input.shape[1:-1]))  # 1 for a vector
-            total += 2 * positions * layer.input.shape[-1] * layer.units
-    return int(total)
 
 
 def peak_gflops() -> tuple[float, float]:

@@ -37,6 +37,12 @@ SCRIPTS = {
     ],
     "bench_throughput.py": ["fit ratio, array", "predict ratio", "forward FLOPs per image"],
     "bench_memory.py": ["peak RSS during fit:"],
+    "bench_gpu.py": [
+        "plain 16 px float32 ratio to keras",
+        "residual 16 px mixed_bfloat16 / float32",
+        "input pipeline share of epoch:",
+        "RESULTS.md row:",
+    ],
     "bench_metrics.py": ["speed-up of clinical_report over scikit-learn calls:"],
     "bench_colour.py": [
         "chance balanced accuracy:",

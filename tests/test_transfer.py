@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skinlesion import LesionClassifier, build_cnn, load_model, make_pipeline
 from skinlesion.backbones import BACKBONES, build_backbone
 from skinlesion.datasets import make_lesions
-from skinlesion.network import copy_trunk, trunk_layers, trunk_spec
+from skinlesion.network import copy_trunk, flops_per_image, trunk_layers, trunk_spec
 
 # the pretraining network: not the default architecture, so "follows init" shows
 BASE = dict(
@@ -228,6 +228,7 @@ def test_parameters_are_listed_and_validated():
         ({"convs_per_block": 2}, ["convs_per_block=2", "(1, 2)"]),
         ({"kernel_size": 5}, ["kernel_size=5", "has 3"]),
         ({"batch_norm": False}, ["batch_norm=False"]),
+        ({"block": "residual"}, ["block='residual'", "has 'plain'"]),
         ({"backbone": "MobileNetV3Small"}, ["backbone='MobileNetV3Small'", "custom CNN"]),
         ({"filters": (4, 8), "convs_per_block": (1, 2)}, None),  # init's own values: fine
     ],
@@ -245,6 +246,30 @@ def test_a_trunk_other_than_the_parameters_is_refused_naming_the_difference(
         clf.fit(X, y)
     for word in words:
         assert word in str(err.value)
+
+
+TRUNK_AND_HEAD = ("filters", "convs_per_block", "dense_units")
+
+
+def test_a_residual_network_trains_saves_and_hands_its_trunk_on(data, target, tmp_path):
+    X, y = data
+    residual = LesionClassifier(**{**BASE, "epochs": 1}, block="residual", random_state=0)
+    residual.fit(X, y)
+    assert np.isfinite(residual.history_["loss"]).all()
+    assert trunk_spec(residual.model_)["block"] == "residual"
+    # the same convolutions as the plain network, plus a 1x1 projection where channels change
+    plain = build_cnn((16, 16, 3), 4, **{k: BASE[k] for k in TRUNK_AND_HEAD})
+    projections = 2 * 16 * 16 * 3 * 4 + 2 * 8 * 8 * 4 * 8
+    assert flops_per_image(residual.model_) == flops_per_image(plain) + projections
+    path = residual.save(tmp_path / "residual.skl")
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), residual.predict_proba(X))
+    X2, y2 = target
+    tuned = LesionClassifier(**{**TUNE, "epochs": 1}, init=path, fine_tune="head", random_state=0)
+    tuned.fit(X2, y2)
+    assert trunk_spec(tuned.model_)["block"] == "residual"  # followed init's trunk
+    assert_same_trunk(tuned.model_, residual.model_)
+    assert any("proj" in name for name in trunk_weights(tuned.model_))
 
 
 def test_other_channels_and_networks_not_ours_are_refused(target, tmp_path):

@@ -252,7 +252,11 @@ def make_dataset(
     ds = ds.batch(batch_size)
     if mixup > 0 and y is not None:
         ds = ds.map(_mixup(mixup, seed))  # sequential: the layer's seed state advances in order
-    ds = ds.prefetch(autotune)
+    options = tf.data.Options()
+    # Under distribute="multi_worker" each machine takes its share of every batch: the images
+    # come from memory or a path list, which TensorFlow cannot split by file.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    ds = ds.prefetch(autotune).with_options(options)
     ds._skinlesion_decoder = decoder  # for reraise_image_errors
     return ds
 

@@ -21,13 +21,14 @@ __all__ = ["TRUNK_PARAMS", "phase_callbacks", "resolve_architecture", "source_ne
 
 #: The estimator parameters that shape the trunk. With ``init``, those left at
 #: their defaults follow init's trunk; those set otherwise must agree with it.
-TRUNK_PARAMS = ("backbone", "filters", "kernel_size", "convs_per_block", "batch_norm")
+TRUNK_PARAMS = ("backbone", "filters", "kernel_size", "convs_per_block", "batch_norm", "block")
 _DEFAULTS: dict[str, Any] = {
     "backbone": None,
     "filters": tuple(DEFAULT_FILTERS),
     "kernel_size": 3,
     "convs_per_block": 1,
     "batch_norm": True,
+    "block": "plain",
 }
 
 _UNFITTED = (
@@ -129,8 +130,9 @@ def resolve_architecture(params: dict[str, Any], network: Any, where: str) -> di
     Returns
     -------
     architecture : dict
-        ``backbone``, ``filters``, ``kernel_size``, ``convs_per_block`` and
-        ``batch_norm`` for :func:`skinlesion.build_cnn`: those of ``network``'s trunk.
+        ``backbone``, ``filters``, ``kernel_size``, ``convs_per_block``,
+        ``batch_norm`` and ``block`` for :func:`skinlesion.build_cnn`: those of
+        ``network``'s trunk.
     """
     spec = trunk_spec(network)
     if spec["channels"] != 3:
@@ -144,7 +146,7 @@ def resolve_architecture(params: dict[str, Any], network: Any, where: str) -> di
         theirs = "the custom CNN" if spec["backbone"] is None else repr(spec["backbone"])
         differences.append(f"backbone={params['backbone']!r}, but init's trunk is {theirs}")
     if spec["backbone"] is None and params["backbone"] is None:
-        for key in ("filters", "kernel_size", "convs_per_block", "batch_norm"):
+        for key in TRUNK_PARAMS[1:]:
             mine = params[key]
             if _same(key, mine, _DEFAULTS[key], spec):
                 continue  # left at its default: follows init
@@ -159,7 +161,7 @@ def resolve_architecture(params: dict[str, Any], network: Any, where: str) -> di
     architecture = {key: params[key] for key in TRUNK_PARAMS}
     architecture["backbone"] = spec["backbone"]
     if spec["backbone"] is None:
-        for key in ("filters", "kernel_size", "convs_per_block", "batch_norm"):
+        for key in TRUNK_PARAMS[1:]:
             architecture[key] = spec[key]
     return architecture
 

@@ -27,6 +27,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
+from skinlesion._hardware import PRECISIONS, check_jit_compile, fit_context, resolve_strategy
 from skinlesion._labels import check_label_values
 from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
 from skinlesion.backbones import BACKBONES
@@ -79,6 +80,10 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         Dropout rate before and between the dense layers.
     batch_norm : bool, default=True
         Batch normalisation after each convolution.
+    block : {"plain", "residual"}, default="plain"
+        ``"residual"`` adds a shortcut around each block's convolutions (see
+        :func:`skinlesion.build_cnn`), which lets deeper networks train; the
+        ``filters``, ``kernel_size`` and ``convs_per_block`` are the same.
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "nadam"}, default="adam"
         Keras optimizer.
     learning_rate : float, default=1e-3
@@ -157,8 +162,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         classes, so a network pretrained on 7 classes can learn 3 or 2. The
         trunk does not depend on the image size, so ``image_size`` may differ
         from the pretraining size. The trunk's architecture comes with it:
-        ``backbone``, ``filters``, ``kernel_size``, ``convs_per_block`` and
-        ``batch_norm`` left at their defaults follow init's trunk, and any set
+        ``backbone``, ``filters``, ``kernel_size``, ``convs_per_block``,
+        ``batch_norm`` and ``block`` left at their defaults follow init's trunk, and any set
         to another value must agree with it (a ValueError names what differs),
         so ``LesionClassifier(init="ham.skl")`` needs nothing else. The
         preprocessing in front of the trunk (``color_constancy``, ``augment``)
@@ -205,6 +210,49 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         offline), or the path of a weights file of that application without its
         top (Keras' ``*_notop.h5`` download, or a ``.weights.h5``/``.keras``
         file saved from ``keras.applications.<name>(include_top=False)``).
+    precision : {"float32", "mixed_float16", "mixed_bfloat16"}, default="float32"
+        Number format of the network's computations, through a Keras dtype
+        policy set for the fit only (the caller's policy is restored afterwards,
+        also when the fit fails). The mixed policies compute in 16 bits and keep
+        the weights, and the softmax output, in float32: about twice the speed
+        on GPUs with tensor cores (float16 on NVIDIA from Volta on, bfloat16
+        from Ampere on and on TPUs). ``"mixed_float16"`` trains with dynamic loss
+        scaling (Keras wraps the optimizer in a ``LossScaleOptimizer``) so that
+        small gradients do not underflow; bfloat16 has float32's range and
+        needs none. The fitted network keeps its layers' policy (predictions
+        are float32 either way), and its saved file loads and predicts on a
+        machine without a GPU. On a CPU the mixed policies run, but no faster.
+    jit_compile : bool or "auto", default=False
+        Compile the training step with XLA (``model.compile(jit_compile=...)``),
+        which fuses operations and often speeds up training on GPUs; ``"auto"``
+        lets Keras decide. Keras runs without XLA, with a warning, when a layer
+        cannot be compiled (the ``augment`` layers cannot) and in seeded fits
+        (``random_state`` set: TensorFlow's op determinism excludes XLA).
+    distribute : None, "mirrored", list of str, "multi_worker" or tf.distribute.Strategy, \
+default=None
+        Where the fit runs. ``None`` leaves placement to TensorFlow (its first
+        GPU when it sees one, else the CPU). ``"mirrored"`` trains a copy of the
+        network on every local GPU (``tf.distribute.MirroredStrategy``), and a
+        list of devices, such as ``["/gpu:0", "/gpu:1"]``, on those.
+        ``"multi_worker"`` trains on several machines
+        (``MultiWorkerMirroredStrategy``), which the ``TF_CONFIG`` environment
+        variable lists, as TensorFlow documents; every machine runs the same
+        fit, and TensorFlow wants it to be the first thing the process runs on
+        TensorFlow (see the user guide, "Training on several GPUs or
+        machines"). A ``tf.distribute.Strategy`` object is used as it is. The
+        network is built and compiled inside the strategy's scope; the strategy
+        for a string or list is made once per process and reused.
+        ``batch_size`` is the global batch: each step splits it evenly over the
+        replicas (32 over 4 GPUs is 8 images each), so scale it, and perhaps
+        ``learning_rate``, with the number of GPUs. Batch normalisation
+        computes its statistics on each replica's share. Predictions run
+        without the strategy, and a model file holds no trace of it (a strategy
+        object is saved as ``None``): it loads on a machine without GPUs. With
+        ``random_state`` set, a fit under a strategy is repeatable on the CPU
+        (across GPUs the order of the gradient sums is TensorFlow's, and
+        repeatability is not promised), but it is not the one-device fit:
+        TensorFlow reseeds the per-epoch shuffle when it distributes the
+        images, so they come in another order.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the validation split, the shuffling, dropout and
         augmentation. With an int, two fits on the CPU give identical
@@ -288,6 +336,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "dense_units": [tuple, list, Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
+        "block": [StrOptions({"plain", "residual"})],
         "optimizer": [StrOptions(_OPTIMIZERS)],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -307,6 +356,9 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "backbone": [StrOptions(set(BACKBONES)), None],
         "backbone_weights": [StrOptions({"imagenet"}), str, os.PathLike, None],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "jit_compile": ["boolean", StrOptions({"auto"})],
+        "distribute": "no_validation",  # a name, devices or a Strategy: checked in fit
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -320,6 +372,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         dense_units: Sequence[int] = (128,),
         dropout: float = 0.3,
         batch_norm: bool = True,
+        block: str = "plain",
         optimizer: str = "adam",
         learning_rate: float = 1e-3,
         batch_size: int = 32,
@@ -339,6 +392,9 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         warmup_epochs: int = 0,
         backbone: str | None = None,
         backbone_weights: str | os.PathLike[str] | None = None,
+        precision: str = "float32",
+        jit_compile: bool | str = False,
+        distribute: Any = None,
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
     ) -> None:
@@ -349,6 +405,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.dense_units = dense_units
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.block = block
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -368,6 +425,9 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         self.warmup_epochs = warmup_epochs
         self.backbone = backbone
         self.backbone_weights = backbone_weights
+        self.precision = precision
+        self.jit_compile = jit_compile
+        self.distribute = distribute
         self.random_state = random_state
         self.verbose = verbose
 
@@ -427,6 +487,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         class_weight = self._class_weights(y_enc[train_idx])
 
         tf = import_tf(self.verbose)
+        strategy = resolve_strategy(self.distribute)  # before any TF op (multi-worker)
 
         from skinlesion._dataset import make_dataset
         from skinlesion.network import build_cnn, copy_trunk
@@ -435,7 +496,11 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         pretrained = source is not None or self.backbone_weights is not None
         warmup = self._check_fine_tune(pretrained=pretrained)
         deterministic = self.random_state is not None
-        with op_determinism(deterministic), quiet_tf_logger(self.verbose):
+        with (
+            op_determinism(deterministic),
+            quiet_tf_logger(self.verbose),
+            fit_context(self.precision, strategy),
+        ):
             model = build_cnn(
                 self.input_shape_,
                 len(self.classes_),
@@ -491,6 +556,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             "kernel_size": self.kernel_size,
             "convs_per_block": self.convs_per_block,
             "batch_norm": self.batch_norm,
+            "block": self.block,
         }
         if self.init is None:
             return None, architecture
@@ -550,6 +616,9 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
             loss = "sparse_categorical_crossentropy"
         monitor = "val_loss" if validation is not None else "loss"
         keras_verbose = {0: 0, 1: 2}.get(int(self.verbose), 1)
+        jit_compile = check_jit_compile(
+            self.jit_compile, deterministic=self.random_state is not None
+        )
 
         def run(rate: float, epochs: tuple[int, int], fit_callbacks: list[Any]) -> dict:
             model.compile(
@@ -558,7 +627,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
                 ),
                 loss=loss,
                 metrics=["accuracy"],
-                jit_compile=False,
+                jit_compile=jit_compile,
             )
             with reraise_image_errors(model, train, validation):
                 history = model.fit(
@@ -1101,6 +1170,9 @@ def _params_for_file(params: dict[str, Any]) -> tuple[dict[str, Any], str | None
     for key in ("init", "backbone_weights"):
         if isinstance(params.get(key), os.PathLike):
             params[key] = os.fspath(params[key])
+    distribute = params.get("distribute")
+    if distribute is not None and not isinstance(distribute, (str, list, tuple)):
+        params["distribute"] = None  # a strategy object: hardware of the fit, not of the model
     init = params.get("init")
     if init is None or isinstance(init, str):
         return params, None

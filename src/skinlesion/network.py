@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_FILTERS",
     "build_cnn",
     "copy_trunk",
+    "flops_per_image",
     "resolve_augmentation",
     "resolve_convs_per_block",
     "set_trunk_trainable",
@@ -36,6 +37,9 @@ __all__ = [
 #: Convolution filters of each block of the default network (four blocks; see
 #: ``benchmarks/RESULTS.md`` for why four at 64 px).
 DEFAULT_FILTERS: tuple[int, ...] = (32, 64, 128, 256)
+
+#: Kinds of convolution block of the custom CNN (``block=``).
+BLOCKS = ("plain", "residual")
 
 #: On-the-fly augmentation used when ``augment=True``. Dermoscopic images have no
 #: natural orientation, so flips and any rotation keep the label.
@@ -120,6 +124,7 @@ def build_cnn(
     dense_units: Sequence[int] | int = (128,),
     dropout: float = 0.3,
     batch_norm: bool = True,
+    block: str = "plain",
     augment: Augment = True,
     color_constancy: float | None = None,
     backbone: str | None = None,
@@ -134,8 +139,12 @@ def build_cnn(
     entry of ``dense_units``: dense + ReLU + dropout -> softmax over
     ``n_classes``. The default trunk is, for each entry of ``filters``,
     ``convs_per_block`` times (convolution, optional batch normalisation, ReLU),
-    then 2x2 max pooling. With ``backbone``, the trunk is that Keras application
-    (without its top), fed the input scaling it expects.
+    then 2x2 max pooling. ``block="residual"`` adds a shortcut around each
+    block's convolutions (He et al., CVPR 2016): the block's input, through a
+    1x1 convolution (and batch normalisation) where its channels differ, is
+    added to the last convolution's (normalised) output before its ReLU. With
+    ``backbone``, the trunk is that Keras application (without its top), fed
+    the input scaling it expects.
 
     Parameters
     ----------
@@ -158,6 +167,12 @@ def build_cnn(
         Dropout rate before and between the dense layers.
     batch_norm : bool, default=True
         Batch normalisation after each convolution.
+    block : {"plain", "residual"}, default="plain"
+        ``"plain"`` stacks each block's convolutions; ``"residual"`` adds a
+        shortcut around them, which lets deeper networks (more blocks, or
+        ``convs_per_block=2``) train. The same ``filters``, ``kernel_size`` and
+        ``convs_per_block`` give the same convolutions either way, plus one
+        1x1 projection per block whose channels change (a few % more FLOPs).
     augment : bool or dict, default=True
         On-the-fly augmentation (see :func:`resolve_augmentation`).
     color_constancy : float, default=None
@@ -195,6 +210,9 @@ def build_cnn(
     >>> deeper = build_cnn((32, 32, 3), n_classes=3, filters=(8, 16), convs_per_block=2)
     >>> sum("_conv" in layer.name for layer in deeper.layers)
     4
+    >>> residual = build_cnn((32, 32, 3), n_classes=3, filters=(8, 16), block="residual")
+    >>> sorted(layer.name for layer in residual.layers if layer.name.endswith(("_proj", "_add")))
+    ['block1_add', 'block1_proj', 'block2_add', 'block2_proj']
     >>> mobile = build_cnn((32, 32, 3), n_classes=2, backbone="MobileNetV3Small", seed=0)
     >>> [layer.name for layer in trunk_layers(mobile)]
     ['MobileNetV3Small']
@@ -220,6 +238,8 @@ def build_cnn(
     if isinstance(dense_units, (int, np.integer)):
         dense_units = (int(dense_units),)
     convs = resolve_convs_per_block(convs_per_block, len(filters))
+    if block not in BLOCKS:
+        raise ValueError(f"block must be one of {list(BLOCKS)}, got {block!r}.")
     rng = np.random.RandomState(seed)
 
     def next_seed() -> int | None:
@@ -263,7 +283,20 @@ def build_cnn(
         trunk = build_backbone(backbone, input_shape, weights=backbone_weights, seed=next_seed())
         x = trunk(x)
     else:
-        for block, (n_filters, n_convs) in enumerate(zip(filters, convs, strict=True), start=1):
+        for b, (n_filters, n_convs) in enumerate(zip(filters, convs, strict=True), start=1):
+            shortcut = x
+            if block == "residual" and x.shape[-1] != n_filters:
+                shortcut = layers.Conv2D(
+                    int(n_filters),
+                    1,
+                    use_bias=not batch_norm,
+                    kernel_initializer=he(),
+                    name=f"block{b}_proj",
+                )(x)
+                if batch_norm:
+                    shortcut = layers.BatchNormalization(momentum=0.9, name=f"block{b}_proj_bn")(
+                        shortcut
+                    )
             for j in range(1, n_convs + 1):
                 suffix = "" if j == 1 else str(j)  # block1_conv, block1_conv2, ...
                 x = layers.Conv2D(
@@ -272,14 +305,16 @@ def build_cnn(
                     padding="same",
                     use_bias=not batch_norm,
                     kernel_initializer=he(),
-                    name=f"block{block}_conv{suffix}",
+                    name=f"block{b}_conv{suffix}",
                 )(x)
                 if batch_norm:
                     # momentum 0.9 (not Keras' 0.99): the moving statistics must settle within
                     # the few hundred steps that small dermoscopy data sets give.
-                    x = layers.BatchNormalization(momentum=0.9, name=f"block{block}_bn{suffix}")(x)
-                x = layers.Activation("relu", name=f"block{block}_relu{suffix}")(x)
-            x = layers.MaxPooling2D(2, padding="same", name=f"block{block}_pool")(x)
+                    x = layers.BatchNormalization(momentum=0.9, name=f"block{b}_bn{suffix}")(x)
+                if block == "residual" and j == n_convs:
+                    x = layers.Add(name=f"block{b}_add")([x, shortcut])
+                x = layers.Activation("relu", name=f"block{b}_relu{suffix}")(x)
+            x = layers.MaxPooling2D(2, padding="same", name=f"block{b}_pool")(x)
 
     x = layers.GlobalAveragePooling2D(name="pool")(x)
     if dropout > 0:
@@ -300,7 +335,8 @@ def build_cnn(
     return keras.Model(inputs, outputs, name="lesion_cnn")
 
 
-_BLOCK_LAYER = re.compile(r"block(\d+)_(conv|bn)(\d*)$")
+_BLOCK_LAYER = re.compile(r"block(\d+)_(conv|bn|proj|proj_bn)(\d*)$")
+_ADD_LAYER = re.compile(r"block\d+_add$")
 _NOT_OURS = (
     "is not a network built by skinlesion (it has no global pooling layer named 'pool' "
     "after a trunk of convolution blocks or a Keras application); pass a fitted "
@@ -354,8 +390,8 @@ def trunk_spec(model: Any) -> dict[str, Any]:
     spec : dict
         ``backbone`` (the Keras application's name, or ``None`` for the custom
         CNN) and ``channels`` (of the input images); for the custom CNN also
-        ``filters``, ``kernel_size``, ``convs_per_block`` (one count per block)
-        and ``batch_norm``, as :func:`build_cnn` takes them.
+        ``filters``, ``kernel_size``, ``convs_per_block`` (one count per block),
+        ``batch_norm`` and ``block``, as :func:`build_cnn` takes them.
 
     Examples
     --------
@@ -364,6 +400,8 @@ def trunk_spec(model: Any) -> dict[str, Any]:
     >>> spec = trunk_spec(build_cnn((16, 16, 3), 2, filters=(4, 8), convs_per_block=(1, 2)))
     >>> spec["filters"], spec["convs_per_block"], spec["kernel_size"], spec["batch_norm"]
     ((4, 8), (1, 2), 3, True)
+    >>> spec["block"]
+    'plain'
     """
     layers = trunk_layers(model)
     channels = int(model.input_shape[-1])
@@ -378,6 +416,8 @@ def trunk_spec(model: Any) -> dict[str, Any]:
             raise ValueError(f"{model.name!r} {_NOT_OURS} (unexpected layer {layer.name!r})")
         if match.group(2) == "bn":
             batch_norm = True
+        elif match.group(2).startswith("proj"):
+            continue  # a residual block's shortcut projection
         else:
             convs.setdefault(int(match.group(1)), []).append(layer)
     if not convs or sorted(convs) != list(range(1, len(convs) + 1)):
@@ -391,6 +431,7 @@ def trunk_spec(model: Any) -> dict[str, Any]:
         "kernel_size": kernel_sizes.pop() if len(kernel_sizes) == 1 else tuple(kernel_sizes),
         "convs_per_block": tuple(len(block) for block in blocks),
         "batch_norm": batch_norm,
+        "block": "residual" if any(_ADD_LAYER.match(x.name) for x in model.layers) else "plain",
     }
 
 
@@ -456,3 +497,57 @@ def set_trunk_trainable(model: Any, trainable: bool) -> None:
     """
     for layer in trunk_layers(model):
         layer.trainable = trainable
+
+
+def flops_per_image(model: Any) -> int:
+    """Forward FLOPs (2 x multiply-adds) of one image through ``model``.
+
+    The convolution and dense layers are counted from their shapes; nested
+    models (a Keras application used as the trunk, ``backbone=``) layer by
+    layer; depthwise and separable convolutions by their own multiply-adds, and
+    a dense layer applied to a feature map once per position. Normalisation,
+    activations, pooling and residual additions (a few FLOPs per value) are
+    left out. A training step costs about 3x this per image (forward and
+    backward).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model, such as :func:`build_cnn`'s or a fitted classifier's ``model_``.
+
+    Returns
+    -------
+    flops : int
+
+    Examples
+    --------
+    >>> from skinlesion import build_cnn
+    >>> from skinlesion.network import flops_per_image
+    >>> model = build_cnn((8, 8, 3), 2, filters=(4,), dense_units=(5,), augment=False)
+    >>> flops_per_image(model)  # 3x3 conv, 3 -> 4 channels at 8x8; dense 4 -> 5 -> 2
+    13884
+    """
+    from keras import Model, layers
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, Model):
+            total += flops_per_image(layer)
+        elif isinstance(layer, layers.DepthwiseConv2D):
+            _, h, w, c_out = layer.output.shape  # c_out = c_in x depth_multiplier
+            kh, kw = layer.kernel_size
+            total += 2 * h * w * kh * kw * c_out
+        elif isinstance(layer, layers.SeparableConv2D):
+            _, h, w, c_out = layer.output.shape
+            kh, kw = layer.kernel_size
+            depthwise = layer.input.shape[-1] * layer.depth_multiplier
+            total += 2 * h * w * (kh * kw * depthwise + depthwise * c_out)
+        elif isinstance(layer, layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            kh, kw = layer.kernel_size
+            c_in = layer.input.shape[-1] // layer.groups
+            total += 2 * h * w * kh * kw * c_in * c_out
+        elif isinstance(layer, layers.Dense):
+            positions = int(np.prod(layer.input.shape[1:-1]))  # 1 for a vector
+            total += 2 * positions * layer.input.shape[-1] * layer.units
+    return int(total)

@@ -1,0 +1,172 @@
+"""Hardware parameters of LesionClassifier: precision, jit_compile, distribute.
+
+No GPU is needed: mixed bfloat16 runs on the CPU, and the CPU is split into
+logical devices (in a subprocess, since that must happen before TensorFlow
+starts) to stand in for several GPUs.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from skinlesion import LesionClassifier, load_model
+from skinlesion.datasets import make_lesions
+
+TINY = dict(image_size=16, filters=(4, 8), dense_units=(8,), epochs=1, batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_lesions(n_samples=48, image_size=16, random_state=0)
+
+
+class _Stop(Exception):
+    pass
+
+
+class _Record(keras.callbacks.Callback):
+    """Keeps what the model looks like when training starts, then optionally fails."""
+
+    def __init__(self, fail: bool = False) -> None:
+        super().__init__()
+        self.fail = fail
+
+    def on_train_begin(self, logs=None):
+        self.optimizer = type(self.model.optimizer).__name__
+        self.policy = keras.config.dtype_policy().name
+        self.jit_compile = self.model.jit_compile
+        if self.fail:
+            raise _Stop
+
+
+def test_mixed_bfloat16_fits_predicts_float32_and_reloads(data, tmp_path):
+    X, y = data
+    clf = LesionClassifier(**TINY, precision="mixed_bfloat16", random_state=0).fit(X, y)
+    assert keras.config.dtype_policy().name == "float32"  # the caller's policy is back
+    conv = clf.model_.get_layer("block1_conv")
+    assert (conv.compute_dtype, conv.variable_dtype) == ("bfloat16", "float32")
+    assert clf.model_.output.dtype == "float32"
+    raw = clf.model_.predict(X[:8], verbose=0)
+    assert raw.dtype == np.float32
+    np.testing.assert_allclose(raw.sum(axis=1), 1.0, atol=1e-5)
+    proba = clf.predict_proba(X)
+    assert np.isfinite(proba).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    loaded = load_model(clf.save(tmp_path / "bf16.skl"))
+    assert loaded.precision == "mixed_bfloat16"
+    assert loaded.model_.get_layer("block1_conv").compute_dtype == "bfloat16"
+    np.testing.assert_array_equal(loaded.predict_proba(X), proba)
+
+
+def test_mixed_float16_scales_the_loss_and_a_failed_fit_restores_the_policy(data):
+    X, y = data
+    record = _Record(fail=True)
+    keras.config.set_dtype_policy("mixed_bfloat16")  # the caller's own policy
+    try:
+        with pytest.raises(_Stop):
+            LesionClassifier(**TINY, precision="mixed_float16").fit(X, y, callbacks=[record])
+        assert keras.config.dtype_policy().name == "mixed_bfloat16"
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert record.policy == "mixed_float16"
+    assert record.optimizer == "LossScaleOptimizer"
+
+
+def test_precision_is_validated(data):
+    X, y = data
+    with pytest.raises(ValueError, match="precision"):
+        LesionClassifier(**TINY, precision="float16").fit(X, y)
+
+
+def test_jit_compile_reaches_model_compile(data):
+    X, y = data
+    record = _Record(fail=True)
+    clf = LesionClassifier(**TINY, augment=False, jit_compile=True)
+    with pytest.raises(_Stop):
+        clf.fit(X, y, callbacks=[record])
+    assert record.jit_compile is True
+    record = _Record(fail=True)
+    with pytest.warns(UserWarning, match="random_state=None"), pytest.raises(_Stop):
+        clf.set_params(random_state=0).fit(X, y, callbacks=[record])
+    assert record.jit_compile is False  # op determinism: Keras compiles without XLA
+
+
+# Two logical CPUs stand in for two GPUs; TensorFlow must be told before it starts.
+_MIRRORED = """
+import sys
+import numpy as np
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from skinlesion import LesionClassifier
+from skinlesion._hardware import resolve_strategy
+from skinlesion.datasets import make_lesions
+
+X, y = make_lesions(n_samples=64, image_size=16, random_state=0)
+params = dict(image_size=16, filters=(4, 8), dense_units=(8,), epochs=3, batch_size=64,
+              batch_norm=False, dropout=0.0, augment=False, validation_fraction=0.0,
+              random_state=0)
+devices = ["/cpu:0", "/cpu:1"]
+single = LesionClassifier(**params).fit(X, y)
+mirrored = LesionClassifier(**params, distribute=devices).fit(X, y)
+strategy = resolve_strategy(devices)
+assert strategy.num_replicas_in_sync == 2 and resolve_strategy(list(devices)) is strategy
+again = LesionClassifier(**params, distribute=devices).fit(X, y)  # reuses the strategy
+proba = mirrored.predict_proba(X)
+np.save(sys.argv[1] + "/proba.npy", proba)
+mirrored.save(sys.argv[1] + "/mirrored.skl")
+print("max difference", np.abs(proba - single.predict_proba(X)).max())
+print("loss", mirrored.history_["loss"], single.history_["loss"])
+print("again", np.abs(again.predict_proba(X) - proba).max())
+"""
+
+
+@pytest.mark.slow
+def test_a_mirrored_fit_on_two_devices_agrees_with_one_device(tmp_path):
+    """Each replica gets half of every batch; the summed gradients equal one device's.
+
+    One batch holds all 64 images, so the order in which they come does not
+    matter (TensorFlow reseeds the per-epoch shuffle of a distributed dataset: a
+    mirrored fit sees the images in another order than a one-device fit). The
+    network has no batch normalisation or dropout: both act per replica (batch
+    statistics of half a batch, other dropout masks), which moved the
+    probabilities by about 0.02 in two epochs here. Without them the two fits
+    agree to float32 rounding: tolerance 1e-5 on the probabilities.
+    """
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", _MIRRORED, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    lines = dict(line.split(" ", 1) for line in run.stdout.splitlines() if " " in line)
+    assert float(lines["max"].split()[-1]) < 1e-5, run.stdout
+    assert float(lines["again"]) == 0.0, run.stdout  # a seeded mirrored fit is repeatable
+    # the model file holds no trace of the devices: it loads and predicts on one CPU
+    loaded = load_model(tmp_path / "mirrored.skl")
+    assert loaded.distribute == ["/cpu:0", "/cpu:1"]
+    data = make_lesions(n_samples=64, image_size=16, random_state=0)[0]
+    np.testing.assert_allclose(
+        loaded.predict_proba(data), np.load(tmp_path / "proba.npy"), atol=1e-6
+    )
+
+
+def test_distribute_is_checked_and_a_strategy_object_is_not_saved(data, tmp_path):
+    import tensorflow as tf
+
+    X, y = data
+    with pytest.raises(ValueError, match="not a strategy"):
+        LesionClassifier(**TINY, distribute="gpus").fit(X, y)
+    with pytest.raises(ValueError, match="does not have"):
+        LesionClassifier(**TINY, distribute=["/gpu:7"]).fit(X, y)
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    clf = LesionClassifier(**TINY, augment=False, distribute=strategy).fit(X, y)
+    assert clf.model_.distribute_strategy is strategy
+    assert load_model(clf.save(tmp_path / "one.skl")).distribute is None
