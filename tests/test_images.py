@@ -100,7 +100,7 @@ def test_to_rgb_uint8_converts_without_modifying():
         (np.zeros((2, 3, 3, 3), np.complex64), ValueError, "Complex"),
         (np.full((1, 2, 2, 3), -1, np.int32), ValueError, r"Negative values in data.*\[0, 255\]"),
         (np.full((1, 2, 2, 3), -0.5), ValueError, r"Negative values in data.*\[0, 1\]"),
-        (np.full((1, 2, 2, 3), 2.0), ValueError, r"^float images must lie in \[0, 1\]"),
+        (np.full((1, 2, 2, 3), 2.0), ValueError, r"^float images \(\w+\) must lie in \[0, 1\]"),
         (np.full((1, 2, 2, 3), np.inf), ValueError, "infinite"),
         (np.zeros((2, 3, 3)), ValueError, "X\\[np.newaxis\\]"),
         (np.zeros((1, 3, 8, 8)), ValueError, "channels-first"),
