@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from skinlesion._compat import Interval, Options, StrOptions, _fit_context
 from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
 from skinlesion._labels import check_label_values
 from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
@@ -870,7 +870,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         np.True_
         """
         check_is_fitted(self, "model_")
-        from skinlesion import __version__
+        from skinlesion._version import __version__
 
         path = check_writable(path, "path")
         remove_stale_temporaries(path.parent)  # left by saves that were killed
@@ -1022,7 +1022,7 @@ def load_model(path: str | os.PathLike[str]) -> LesionClassifier:
 
 def _classifier_from_meta(meta: dict[str, Any], damaged: Any, name: str) -> LesionClassifier:
     """The unfitted-network part of a model file: parameters and fitted attributes."""
-    from skinlesion import __version__
+    from skinlesion._version import __version__
 
     for key in ("params", "classes", "history", "n_epochs", "best_epoch", "input_shape"):
         if key not in meta:
@@ -1161,18 +1161,17 @@ def _model_from_bytes(data: bytes) -> Any:
     import_tf()
     import keras
 
-    # Keras' safe mode refuses Python code (Lambda layers) in a model file, but a
-    # process-wide keras.config.enable_unsafe_deserialization() overrides the
-    # safe_mode argument; its scope (Keras' own, not public) overrides that again.
-    from keras.src.saving.serialization_lib import SafeModeScope
-
     import skinlesion._layers  # noqa: F401  (registers the network's own layers)
+
+    # Keras' safe mode refuses Python code (Lambda layers) in a model file, even
+    # after a process-wide keras.config.enable_unsafe_deserialization().
+    from skinlesion._compat import keras_safe_mode
 
     with tempfile.TemporaryDirectory() as folder:
         file = os.path.join(folder, "model.keras")
         with open(file, "wb") as handle:
             handle.write(data)
-        with SafeModeScope(True):
+        with keras_safe_mode():
             return keras.saving.load_model(file, compile=False, safe_mode=True)
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from skinlesion._compat import Interval, StrOptions
 from skinlesion._sampling import ImageSampler, resample_indices, resolve_targets
 
 __all__ = ["Rebalancer"]
