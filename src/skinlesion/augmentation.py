@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from sklearn.utils import check_random_state
 
 from skinlesion._compat import Interval, StrOptions, augmentor_own_randomness, augmentor_seeded
+from skinlesion._random import check_random_state
 from skinlesion._sampling import ImageSampler, class_counts, resample_indices, resolve_targets
 from skinlesion.images import Size, as_size, read_images
 
@@ -114,8 +114,10 @@ class Augmenter(ImageSampler):
         Threads that augment images at once (``-1``: one per core). ``None`` means 1,
         which suits a grid search that already runs one process per core. The
         output does not depend on it.
-    random_state : int, RandomState instance or None, default=None
-        Seeds every random draw; an int makes the output repeatable.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seeds every random draw. An int makes the output repeatable; a
+        RandomState or Generator is drawn from; None gives fresh draws. Global
+        random states are never read or changed. See :ref:`random-state`.
 
     Attributes
     ----------
@@ -170,7 +172,7 @@ class Augmenter(ImageSampler):
         "probability": [Interval(Real, 0, 1, closed="both"), dict],
         "image_size": [None, Interval(Integral, 1, None, closed="left"), tuple],
         "n_jobs": [None, Integral],
-        "random_state": ["random_state"],
+        "random_state": ["random_state", np.random.Generator],
     }
 
     def __init__(
@@ -190,7 +192,7 @@ class Augmenter(ImageSampler):
         probability: float | dict[str, float] = 0.5,
         image_size: Size | None = None,
         n_jobs: int | None = None,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
     ) -> None:
         self.sampling_strategy = sampling_strategy
         self.rotate = rotate

@@ -20,7 +20,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
@@ -28,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from skinlesion._compat import Interval, Options, StrOptions, _fit_context
 from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
 from skinlesion._labels import check_label_values
+from skinlesion._random import check_random_state
 from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
 from skinlesion.backbones import BACKBONES
 from skinlesion.images import (
@@ -205,11 +205,13 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         offline), or the path of a weights file of that application without its
         top (Keras' ``*_notop.h5`` download, or a ``.weights.h5``/``.keras``
         file saved from ``keras.applications.<name>(include_top=False)``).
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, RandomState instance, Generator or None, default=None
         Seeds the weights, the validation split, the shuffling, dropout and
-        augmentation. With an int, two fits on the CPU give identical
-        predictions. Global seeds are never touched; TensorFlow's op-determinism
-        switch is turned on during ``fit`` only and then restored.
+        augmentation. An int makes the result repeatable: two fits on the CPU give
+        identical predictions. A RandomState or Generator is drawn from; None gives
+        fresh draws. Global random states are never read or changed; TensorFlow's
+        op-determinism switch is turned on during a seeded ``fit`` only and then
+        restored. See :ref:`random-state`.
     verbose : int, default=0
         0 is silent, 1 prints one line per epoch, 2 shows Keras progress bars.
 
@@ -307,7 +309,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "backbone": [StrOptions(set(BACKBONES)), None],
         "backbone_weights": [StrOptions({"imagenet"}), str, os.PathLike, None],
-        "random_state": ["random_state"],
+        "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
     }
 
@@ -339,7 +341,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         warmup_epochs: int = 0,
         backbone: str | None = None,
         backbone_weights: str | os.PathLike[str] | None = None,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
         verbose: int = 0,
     ) -> None:
         self.image_size = image_size
