@@ -119,9 +119,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     lr_schedule : {"plateau", "cosine"} or None, default="plateau"
         ``"plateau"`` halves the learning rate when the watched loss (validation
         loss, or training loss without a validation split) has not improved for
-        ``max(1, patience // 2)`` epochs; on real dermoscopy data this steadied
-        the epoch-to-epoch swings of balanced accuracy (see
-        ``benchmarks/RESULTS.md``). ``"cosine"`` lowers it every epoch along a
+        ``max(1, patience // 2)`` epochs (which schedule suits which data: see
+        :ref:`what-the-benchmarks-measured`). ``"cosine"`` lowers it every epoch along a
         half cosine, from ``learning_rate`` in the first epoch to 1 % of it in
         epoch ``epochs``. ``None`` keeps it constant.
     augment : bool or dict, default=True
@@ -133,20 +132,17 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         (shades-of-grey colour constancy with this Minkowski power; 6 is the
         usual choice for dermoscopy, 1 is grey world), at training and at
         prediction alike. It evens out the colour casts of different cameras
-        and lights, but also any class information in an image's overall colour:
-        on the 9-class ISIC set it lowered balanced accuracy by 0.08-0.13 on each
-        of three seeds (see ``benchmarks/RESULTS.md``). ``None`` keeps the
-        colours as they are.
+        and lights, but also any class information in an image's overall colour,
+        which can cost accuracy (see :ref:`what-the-benchmarks-measured`).
+        ``None`` keeps the colours as they are.
     tta : {1, 2, 4, 8}, default=1
         Test-time augmentation: :meth:`predict_proba` averages the network's
         probabilities over this many views of each image, which a dermoscopic
         image has no preferred one of. 1 is the image itself; 2 adds its
         left-right mirror; 4 all four flips; 8 also the four transposed views
         (square images only). It costs ``tta`` times the prediction time and
-        nothing at training. Measured gains are small and data-dependent: on
-        HAM10000 8 views raised accuracy from 0.768 to 0.777 and macro AUC from
-        0.930 to 0.932; on the 9-class ISIC set they moved balanced accuracy by
-        -0.007 (see ``benchmarks/RESULTS.md``).
+        nothing at training. Its gains are small and depend on the data (see
+        :ref:`what-the-benchmarks-measured`).
     init : LesionClassifier, FrozenEstimator, path or keras.Model, default=None
         Start from the trunk of a trained network: a fitted
         :class:`LesionClassifier` (or a fitted pipeline ending in one), the path
