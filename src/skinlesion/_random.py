@@ -66,8 +66,9 @@ def check_random_state(random_state: Any) -> np.random.RandomState:
 def check_generator(random_state: Any) -> np.random.Generator:
     """A :class:`numpy.random.Generator` for ``random_state``, as the package means it.
 
-    A Generator is returned as is; a RandomState seeds a new Generator from its
-    next draws (advancing it); an int or None as :func:`check_random_state`.
+    A Generator is returned as is; None gives a fresh one; an int or a
+    RandomState seeds a new Generator with four draws of
+    :func:`check_random_state` (advancing a RandomState).
 
     Examples
     --------
@@ -79,6 +80,6 @@ def check_generator(random_state: Any) -> np.random.Generator:
         return random_state
     if random_state is None:
         return np.random.default_rng()
-    if isinstance(random_state, Integral) and not isinstance(random_state, bool):
-        return np.random.default_rng(int(random_state))
+    # An int or a RandomState seeds it through a RandomState's draws: the images
+    # make_lesions(random_state=0) has always made stay the same.
     return np.random.default_rng(check_random_state(random_state).randint(0, 2**31 - 1, size=4))
