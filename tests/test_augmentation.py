@@ -111,9 +111,9 @@ def test_augmentor_module_is_restored_afterwards():
 def test_augmentor_used_directly_meanwhile_keeps_the_global_generators():
     import Augmentor.Operations
 
-    from skinlesion.augmentation import _own_randomness
+    from skinlesion._compat import augmentor_own_randomness
 
-    with _own_randomness():  # as while an Augmenter runs in another thread
+    with augmentor_own_randomness():  # as while an Augmenter runs in another thread
         random.seed(3)
         drawn = Augmentor.Operations.random.random()
         assert Augmentor.Operations.np.random is np.random

@@ -17,38 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from skinlesion._compat import without_tf_global_seed
 from skinlesion._tf import import_tf
 from skinlesion.images import ImageReadError, is_path_array, read_image, resize_images
-
-_global_seed_lock = threading.RLock()
-
-
-@contextlib.contextmanager
-def _without_global_seed() -> Iterator[None]:
-    """Resolve ``tf.data`` op seeds as a fresh process would, whatever the global seed.
-
-    ``Dataset.shuffle(seed=s)`` pairs ``s`` with TensorFlow's global seed when one
-    has been set (``tf.random.set_seed``, ``keras.utils.set_random_seed``, perhaps
-    by another library in the same process), so one ``random_state`` would give
-    another shuffle order, and another model, after such a call. The pair is
-    fixed when the dataset is built, so the global seed is hidden for that moment
-    only and then put back untouched (the sequence of the user's own unseeded
-    random ops is not advanced or reset).
-    """
-    import_tf()
-    from tensorflow.python.eager import context  # the global seed's only home
-
-    ctx = context.context()
-    with _global_seed_lock:  # fits in threads must not see each other's None
-        saved = getattr(ctx, "_seed", None)
-        if saved is None:
-            yield
-            return
-        ctx._seed = None
-        try:
-            yield
-        finally:
-            ctx._seed = saved
 
 
 class _Decoder:
@@ -168,7 +139,7 @@ def reraise_image_errors(model: Any = None, *datasets: Any) -> Iterator[None]:
         del error  # no reference cycle through this frame
 
 
-@_without_global_seed()
+@without_tf_global_seed()
 def make_dataset(
     X: np.ndarray,
     y: np.ndarray | None,

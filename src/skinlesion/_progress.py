@@ -1,8 +1,11 @@
-"""A one-line-per-epoch training progress display with an estimate of time left.
+"""Progress lines: one writer and one bar for every long job of the package.
 
-Used by the ``skinlesion`` command line. On a terminal the current epoch's line
-is redrawn in place as batches finish; in a log file or a pipe only the finished
-epoch lines are written, so the output stays readable.
+:class:`LiveLine` writes one line of progress: on a terminal it is redrawn in
+place as the work goes on; in a log file or a pipe only the finished line is
+written, so the output stays readable. :func:`bar` draws the bar. The training
+display (:class:`EpochProgress`, one line per epoch with an estimate of the time
+left, used by the ``skinlesion`` command line) and the downloads of
+:mod:`skinlesion.datasets` both draw through them.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-__all__ = ["EpochProgress", "format_duration", "make_progress_callback"]
+__all__ = ["EpochProgress", "LiveLine", "bar", "format_duration", "make_progress_callback"]
 
 # Keras metric names -> shorter column names.
 _SHORT = {"accuracy": "acc", "val_accuracy": "val_acc"}
@@ -34,6 +37,85 @@ def format_duration(seconds: float) -> str:
         return f"{minutes}m{seconds:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m"
+
+
+def bar(fraction: float, width: int = 20) -> str:
+    """A progress bar of ``width`` characters, ``fraction`` of it filled.
+
+    Examples
+    --------
+    >>> from skinlesion._progress import bar
+    >>> bar(0.25, width=8)
+    '##------'
+    """
+    filled = round(width * min(max(float(fraction), 0.0), 1.0))
+    return "#" * filled + "-" * (width - filled)
+
+
+class LiveLine:
+    """One line of progress on a stream, redrawn in place on a terminal.
+
+    Parameters
+    ----------
+    stream : file-like, default=sys.stderr
+        Where to write.
+    live : bool or None, default=None
+        Redraw the line as the work goes on; ``None`` does so when ``stream`` is
+        a terminal. When not live, only :meth:`finish` writes.
+    interval : float, default=0.1
+        The least time between two redraws, in seconds.
+    clock : callable, default=time.perf_counter
+        Returns the time in seconds (replaceable in tests).
+
+    Examples
+    --------
+    >>> import io
+    >>> from skinlesion._progress import LiveLine
+    >>> out = io.StringIO()
+    >>> line = LiveLine(stream=out)
+    >>> line.draw("half way")  # not a terminal: nothing is drawn
+    >>> line.finish("done")
+    >>> out.getvalue()
+    'done\\n'
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        live: bool | None = None,
+        interval: float = 0.1,
+        clock: Any = time.perf_counter,
+    ) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        if live is None:
+            isatty = getattr(self.stream, "isatty", None)
+            live = bool(isatty and isatty())
+        self.live = live
+        self.interval = interval
+        self.clock = clock
+        self.last_draw: float | None = None  # when the line was last drawn
+
+    def due(self) -> bool:
+        """Whether a redraw now would be shown (live, and ``interval`` since the last)."""
+        if not self.live:
+            return False
+        now = self.clock()
+        if self.last_draw is not None and now - self.last_draw < self.interval:
+            return False
+        self.last_draw = now
+        return True
+
+    def draw(self, text: str) -> None:
+        """Redraw the line as ``text`` (when live and due)."""
+        if self.due():
+            self.stream.write("\r" + text + "\x1b[K")
+            self.stream.flush()
+
+    def finish(self, text: str) -> None:
+        """Write the finished line, replacing the drawn one on a terminal."""
+        self.stream.write(("\r" + text + "\x1b[K" if self.live else text) + "\n")
+        self.stream.flush()
 
 
 class EpochProgress:
@@ -81,18 +163,13 @@ class EpochProgress:
         clock: Any = time.perf_counter,
     ) -> None:
         self.epochs = max(1, int(epochs))
-        self.stream = sys.stderr if stream is None else stream
+        self.line = LiveLine(stream, live=live, clock=clock)
+        self.stream, self.live, self.clock = self.line.stream, self.line.live, clock
         self.width = width
-        if live is None:
-            isatty = getattr(self.stream, "isatty", None)
-            live = bool(isatty and isatty())
-        self.live = live
-        self.clock = clock
         self.steps: int | None = None
         self._train_start = 0.0
         self._epoch_start = 0.0
         self._epoch_times: list[float] = []
-        self._last_draw = 0.0
 
     # -- events ---------------------------------------------------------------
     def train_begin(self, steps: int | None = None) -> None:
@@ -106,14 +183,10 @@ class EpochProgress:
 
     def batch_end(self, epoch: int, batch: int, logs: dict[str, float] | None = None) -> None:
         """Redraw the current epoch's line (only when live, at most 10 times a second)."""
-        if not self.live or not self.steps:
+        if not self.steps or not self.line.due():
             return
-        now = self.clock()
-        if now - self._last_draw < 0.1:
-            return
-        self._last_draw = now
         done = (batch + 1) / self.steps
-        elapsed = now - self._epoch_start
+        elapsed = self.line.last_draw - self._epoch_start  # due() just read the clock
         per_epoch = elapsed / done if done > 0 else 0.0
         left = per_epoch * (1 - done) + self._mean_epoch(per_epoch) * (self.epochs - epoch - 1)
         line = self._line(epoch, done, logs or {}, f"~{format_duration(left)} left")
@@ -128,11 +201,7 @@ class EpochProgress:
         tail = f"{format_duration(duration)}/epoch"
         if epoch + 1 < self.epochs:
             tail += f"  ~{format_duration(left)} left"
-        line = self._line(epoch, 1.0, logs or {}, tail)
-        if self.live:
-            line = "\r" + line + "\x1b[K"
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        self.line.finish(self._line(epoch, 1.0, logs or {}, tail))
 
     def train_end(self) -> None:
         """Write the total training time, and say so when early stopping ended the run."""
@@ -154,14 +223,16 @@ class EpochProgress:
     def _line(self, epoch: int, done: float, logs: dict[str, float], tail: str) -> str:
         digits = len(str(self.epochs))
         overall = (epoch + min(max(done, 0.0), 1.0)) / self.epochs  # the bar shows the whole run
-        filled = round(self.width * overall)
-        bar = "#" * filled + "-" * (self.width - filled)
         metrics = "  ".join(
             f"{_SHORT.get(name, name)} {float(logs[name]):.3f}"
             for name in ("loss", "accuracy", "val_loss", "val_accuracy")
             if name in logs
         )
-        parts = [f"epoch {epoch + 1:>{digits}}/{self.epochs} [{bar}]", metrics, tail]
+        parts = [
+            f"epoch {epoch + 1:>{digits}}/{self.epochs} [{bar(overall, self.width)}]",
+            metrics,
+            tail,
+        ]
         return "  ".join(p for p in parts if p)
 
 

@@ -13,7 +13,6 @@ scikit-learn ``Pipeline`` into a clear error instead of a silent misuse.
 
 from __future__ import annotations
 
-import inspect
 import numbers
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any
@@ -25,6 +24,8 @@ from sklearn.utils import check_consistent_length
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
+from skinlesion._compat import asked_by_sklearn_pipeline
+
 __all__ = ["ImageSampler", "class_counts", "resample_indices", "resolve_targets"]
 
 _PIPELINE_HINT = (
@@ -33,29 +34,6 @@ _PIPELINE_HINT = (
     "(or skinlesion.Pipeline / imblearn.pipeline.Pipeline) instead of "
     "sklearn.pipeline.make_pipeline / sklearn.pipeline.Pipeline."
 )
-
-
-def _asked_by_sklearn_pipeline(sampler: Any) -> bool:
-    """True when the nearest pipeline on the call stack is a plain scikit-learn one.
-
-    imbalanced-learn's Pipeline refuses a step that has both ``fit_resample`` and
-    ``transform``, while scikit-learn's refuses a step without ``transform`` with a
-    message that does not help. So ``transform`` exists only when a plain
-    scikit-learn pipeline asks for it, and then raises the helpful error.
-    """
-    from imblearn.pipeline import Pipeline as ImbPipeline
-    from sklearn.pipeline import Pipeline as SkPipeline
-
-    frame = inspect.currentframe()
-    try:
-        while frame is not None:
-            owner = frame.f_locals.get("self")
-            if isinstance(owner, SkPipeline):
-                return not isinstance(owner, ImbPipeline)
-            frame = frame.f_back
-        return False
-    finally:
-        del frame
 
 
 def check_labels(y: Any, n: int) -> np.ndarray:
@@ -250,8 +228,8 @@ class ImageSampler(BaseSampler):
     _sampling_type = "bypass"  # our samplers resolve their own strategies
 
     # Present only when a plain scikit-learn Pipeline asks for it: then it raises a
-    # TypeError that says to use skinlesion.make_pipeline (see _asked_by_sklearn_pipeline).
-    transform = available_if(_asked_by_sklearn_pipeline)(_unavailable_transform)
+    # TypeError that says to use skinlesion.make_pipeline (see _compat.asked_by_sklearn_pipeline).
+    transform = available_if(asked_by_sklearn_pipeline)(_unavailable_transform)
 
     def _check_X_y(self, X: Any, y: Any, accept_sparse: Any = None) -> tuple[Any, Any, bool]:
         from skinlesion.images import check_images

@@ -220,9 +220,9 @@ def op_determinism(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    import_tf()
-    from tensorflow.python.framework import config  # the switch's only read/write API
+    from skinlesion._compat import op_determinism_config
 
+    config = op_determinism_config()
     was_enabled = config.is_op_determinism_enabled()
     if not was_enabled:
         config.enable_op_determinism()

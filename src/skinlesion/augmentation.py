@@ -12,21 +12,17 @@ changed.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import random
-import threading
-import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from PIL import Image
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from skinlesion._compat import Interval, StrOptions, augmentor_own_randomness, augmentor_seeded
+from skinlesion._random import check_random_state
 from skinlesion._sampling import ImageSampler, class_counts, resample_indices, resolve_targets
 from skinlesion.images import Size, as_size, read_images
 
@@ -59,85 +55,6 @@ _HINTS = {
     "contrast": "contrast must lie in [0, 1] (factors 1-c to 1+c)",
     "color": "color must lie in [0, 1] (factors 1-c to 1+c)",
 }
-
-
-class _Generators(threading.local):
-    """The generators Augmentor's operations draw from, one pair per thread."""
-
-    python: random.Random | None = None
-    numpy: np.random.RandomState | None = None
-
-
-_GENERATORS = _Generators()
-
-
-class _RandomModule:
-    """Stands in for the ``random`` module inside Augmentor: draws from our generator.
-
-    A thread that has no generator of ours (someone using Augmentor directly while
-    an Augmenter runs) gets the real module, as if nothing had changed.
-    """
-
-    def __getattr__(self, name: str) -> Any:
-        generator = _GENERATORS.python
-        return getattr(random if generator is None else generator, name)
-
-
-class _NumpyModule:
-    """Stands in for ``numpy`` inside Augmentor: ``np.random`` is our generator."""
-
-    @property
-    def random(self) -> Any:
-        generator = _GENERATORS.numpy
-        return np.random if generator is None else generator
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(np, name)
-
-
-_INSTALL_LOCK = threading.Lock()
-_INSTALLED = {"count": 0, "saved": None}
-
-
-@contextlib.contextmanager
-def _own_randomness() -> Iterator[None]:
-    """Let Augmentor's operations draw from per-thread generators (see :func:`_seeded`).
-
-    Augmentor's operations call the ``random`` and ``numpy`` modules they imported.
-    Inside this context those two names in ``Augmentor.Operations`` point to
-    stand-ins that draw from the current thread's generators; the caller's global
-    ``random`` and ``numpy.random`` state is never read or changed, and the names
-    are restored when the last user leaves.
-    """
-    import Augmentor.Operations as operations_module
-
-    with _INSTALL_LOCK:
-        if _INSTALLED["count"] == 0:
-            _INSTALLED["saved"] = (operations_module.random, operations_module.np)
-            operations_module.random = _RandomModule()
-            operations_module.np = _NumpyModule()
-        _INSTALLED["count"] += 1
-    try:
-        with warnings.catch_warnings():
-            # Augmentor's skew builds a numpy.matrix (pending deprecation in NumPy 2).
-            warnings.simplefilter("ignore", PendingDeprecationWarning)
-            yield
-    finally:
-        with _INSTALL_LOCK:
-            _INSTALLED["count"] -= 1
-            if _INSTALLED["count"] == 0:
-                operations_module.random, operations_module.np = _INSTALLED["saved"]
-
-
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """Seed this thread's generators for one image."""
-    _GENERATORS.python = random.Random(seed)
-    _GENERATORS.numpy = np.random.RandomState(seed)
-    try:
-        yield
-    finally:
-        _GENERATORS.python = _GENERATORS.numpy = None
 
 
 class Augmenter(ImageSampler):
@@ -197,8 +114,10 @@ class Augmenter(ImageSampler):
         Threads that augment images at once (``-1``: one per core). ``None`` means 1,
         which suits a grid search that already runs one process per core. The
         output does not depend on it.
-    random_state : int, RandomState instance or None, default=None
-        Seeds every random draw; an int makes the output repeatable.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seeds every random draw. An int makes the output repeatable; a
+        RandomState or Generator is drawn from; None gives fresh draws. Global
+        random states are never read or changed. See :ref:`random-state`.
 
     Attributes
     ----------
@@ -253,7 +172,7 @@ class Augmenter(ImageSampler):
         "probability": [Interval(Real, 0, 1, closed="both"), dict],
         "image_size": [None, Interval(Integral, 1, None, closed="left"), tuple],
         "n_jobs": [None, Integral],
-        "random_state": ["random_state"],
+        "random_state": ["random_state", np.random.Generator],
     }
 
     def __init__(
@@ -273,7 +192,7 @@ class Augmenter(ImageSampler):
         probability: float | dict[str, float] = 0.5,
         image_size: Size | None = None,
         n_jobs: int | None = None,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
     ) -> None:
         self.sampling_strategy = sampling_strategy
         self.rotate = rotate
@@ -379,7 +298,10 @@ class Augmenter(ImageSampler):
                 f"distortion_grid={self.distortion_grid} has more cells than the images have "
                 f"pixels ({h}x{w}); use a distortion_grid of at most {min(h, w)}."
             )
-        with _own_randomness(), _seeded(0):  # does not consume the Augmenter's draws
+        with (
+            augmentor_own_randomness(),
+            augmentor_seeded(0),
+        ):  # does not consume the Augmenter's draws
             for name, operation, _ in operations:
                 try:
                     out = operation.perform_operation([Image.fromarray(image)])[0]
@@ -461,7 +383,7 @@ class Augmenter(ImageSampler):
         size = (images.shape[2], images.shape[1])
 
         def augment_one(row: int) -> None:
-            with _seeded(int(seeds[row])):
+            with augmentor_seeded(int(seeds[row])):
                 pil = [Image.fromarray(images[sources[row]])]
                 for (_, operation, _), on in zip(operations, fire[row], strict=True):
                     if on:
@@ -474,7 +396,7 @@ class Augmenter(ImageSampler):
             out[row] = np.asarray(image)
 
         n_threads = _n_threads(self.n_jobs, len(sources))
-        with _own_randomness():
+        with augmentor_own_randomness():
             if n_threads == 1:
                 for row in range(len(sources)):
                     augment_one(row)

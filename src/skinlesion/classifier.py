@@ -16,19 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from skinlesion._compat import Interval, Options, StrOptions, _fit_context
 from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
 from skinlesion._hardware import PRECISIONS, check_jit_compile, fit_context, resolve_strategy
 from skinlesion._labels import check_label_values
+from skinlesion._random import check_random_state
 from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
 from skinlesion.backbones import BACKBONES
 from skinlesion.images import (
@@ -124,9 +124,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     lr_schedule : {"plateau", "cosine"} or None, default="plateau"
         ``"plateau"`` halves the learning rate when the watched loss (validation
         loss, or training loss without a validation split) has not improved for
-        ``max(1, patience // 2)`` epochs; on real dermoscopy data this steadied
-        the epoch-to-epoch swings of balanced accuracy (see
-        ``benchmarks/RESULTS.md``). ``"cosine"`` lowers it every epoch along a
+        ``max(1, patience // 2)`` epochs (which schedule suits which data: see
+        :ref:`what-the-benchmarks-measured`). ``"cosine"`` lowers it every epoch along a
         half cosine, from ``learning_rate`` in the first epoch to 1 % of it in
         epoch ``epochs``. ``None`` keeps it constant.
     augment : bool or dict, default=True
@@ -138,20 +137,17 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         (shades-of-grey colour constancy with this Minkowski power; 6 is the
         usual choice for dermoscopy, 1 is grey world), at training and at
         prediction alike. It evens out the colour casts of different cameras
-        and lights, but also any class information in an image's overall colour:
-        on the 9-class ISIC set it lowered balanced accuracy by 0.08-0.13 on each
-        of three seeds (see ``benchmarks/RESULTS.md``). ``None`` keeps the
-        colours as they are.
+        and lights, but also any class information in an image's overall colour,
+        which can cost accuracy (see :ref:`what-the-benchmarks-measured`).
+        ``None`` keeps the colours as they are.
     tta : {1, 2, 4, 8}, default=1
         Test-time augmentation: :meth:`predict_proba` averages the network's
         probabilities over this many views of each image, which a dermoscopic
         image has no preferred one of. 1 is the image itself; 2 adds its
         left-right mirror; 4 all four flips; 8 also the four transposed views
         (square images only). It costs ``tta`` times the prediction time and
-        nothing at training. Measured gains are small and data-dependent: on
-        HAM10000 8 views raised accuracy from 0.768 to 0.777 and macro AUC from
-        0.930 to 0.932; on the 9-class ISIC set they moved balanced accuracy by
-        -0.007 (see ``benchmarks/RESULTS.md``).
+        nothing at training. Its gains are small and depend on the data (see
+        :ref:`what-the-benchmarks-measured`).
     init : LesionClassifier, FrozenEstimator, path or keras.Model, default=None
         Start from the trunk of a trained network: a fitted
         :class:`LesionClassifier` (or a fitted pipeline ending in one), the path
@@ -227,7 +223,6 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         which fuses operations and often speeds up training on GPUs; ``"auto"``
         lets Keras decide. Keras runs without XLA, with a warning, when a layer
         cannot be compiled (the ``augment`` layers cannot) and in seeded fits
-        (``random_state`` set: TensorFlow's op determinism excludes XLA).
     distribute : None, "mirrored", list of str, "multi_worker" or tf.distribute.Strategy, \
 default=None
         Where the fit runs. ``None`` leaves placement to TensorFlow (its first
@@ -248,16 +243,17 @@ default=None
         computes its statistics on each replica's share. Predictions run
         without the strategy, and a model file holds no trace of it (a strategy
         object is saved as ``None``): it loads on a machine without GPUs. With
-        ``random_state`` set, a fit under a strategy is repeatable on the CPU
         (across GPUs the order of the gradient sums is TensorFlow's, and
         repeatability is not promised), but it is not the one-device fit:
         TensorFlow reseeds the per-epoch shuffle when it distributes the
         images, so they come in another order.
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, RandomState instance, Generator or None, default=None
         Seeds the weights, the validation split, the shuffling, dropout and
-        augmentation. With an int, two fits on the CPU give identical
-        predictions. Global seeds are never touched; TensorFlow's op-determinism
-        switch is turned on during ``fit`` only and then restored.
+        augmentation. An int makes the result repeatable: two fits on the CPU give
+        identical predictions. A RandomState or Generator is drawn from; None gives
+        fresh draws. Global random states are never read or changed; TensorFlow's
+        op-determinism switch is turned on during a seeded ``fit`` only and then
+        restored. See :ref:`random-state`.
     verbose : int, default=0
         0 is silent, 1 prints one line per epoch, 2 shows Keras progress bars.
 
@@ -359,7 +355,7 @@ default=None
         "precision": [StrOptions(set(PRECISIONS))],
         "jit_compile": ["boolean", StrOptions({"auto"})],
         "distribute": "no_validation",  # a name, devices or a Strategy: checked in fit
-        "random_state": ["random_state"],
+        "random_state": ["random_state", np.random.Generator],
         "verbose": ["verbose"],
     }
 
@@ -395,7 +391,7 @@ default=None
         precision: str = "float32",
         jit_compile: bool | str = False,
         distribute: Any = None,
-        random_state: int | np.random.RandomState | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
         verbose: int = 0,
     ) -> None:
         self.image_size = image_size
@@ -939,7 +935,7 @@ default=None
         np.True_
         """
         check_is_fitted(self, "model_")
-        from skinlesion import __version__
+        from skinlesion._version import __version__
 
         path = check_writable(path, "path")
         remove_stale_temporaries(path.parent)  # left by saves that were killed
@@ -1091,7 +1087,7 @@ def load_model(path: str | os.PathLike[str]) -> LesionClassifier:
 
 def _classifier_from_meta(meta: dict[str, Any], damaged: Any, name: str) -> LesionClassifier:
     """The unfitted-network part of a model file: parameters and fitted attributes."""
-    from skinlesion import __version__
+    from skinlesion._version import __version__
 
     for key in ("params", "classes", "history", "n_epochs", "best_epoch", "input_shape"):
         if key not in meta:
@@ -1233,18 +1229,17 @@ def _model_from_bytes(data: bytes) -> Any:
     import_tf()
     import keras
 
-    # Keras' safe mode refuses Python code (Lambda layers) in a model file, but a
-    # process-wide keras.config.enable_unsafe_deserialization() overrides the
-    # safe_mode argument; its scope (Keras' own, not public) overrides that again.
-    from keras.src.saving.serialization_lib import SafeModeScope
-
     import skinlesion._layers  # noqa: F401  (registers the network's own layers)
+
+    # Keras' safe mode refuses Python code (Lambda layers) in a model file, even
+    # after a process-wide keras.config.enable_unsafe_deserialization().
+    from skinlesion._compat import keras_safe_mode
 
     with tempfile.TemporaryDirectory() as folder:
         file = os.path.join(folder, "model.keras")
         with open(file, "wb") as handle:
             handle.write(data)
-        with SafeModeScope(True):
+        with keras_safe_mode():
             return keras.saving.load_model(file, compile=False, safe_mode=True)
 
 

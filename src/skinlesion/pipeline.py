@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from imblearn.pipeline import Pipeline as _ImbPipeline
 from imblearn.pipeline import make_pipeline as _imb_make_pipeline
-from sklearn.utils.validation import _num_samples
+
+from skinlesion._compat import _num_samples
 
 __all__ = ["Pipeline", "make_pipeline"]
 

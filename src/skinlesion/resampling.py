@@ -6,9 +6,9 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 
+from skinlesion._compat import Interval, StrOptions
+from skinlesion._random import check_random_state
 from skinlesion._sampling import ImageSampler, resample_indices, resolve_targets
 
 __all__ = ["Rebalancer"]
@@ -44,8 +44,10 @@ class Rebalancer(ImageSampler):
           not named are left as they are.
     method : {"over", "under", "both"}, default="over"
         Whether classes may grow (repeat images), shrink (drop images) or both.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the random choice of images; an int makes it repeatable.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seeds the random choice of images. An int makes it repeatable; a
+        RandomState or Generator is drawn from; None gives fresh draws. Global
+        random states are never read or changed. See :ref:`random-state`.
 
     Attributes
     ----------
@@ -88,7 +90,7 @@ class Rebalancer(ImageSampler):
             callable,
         ],
         "method": [StrOptions({"over", "under", "both"})],
-        "random_state": ["random_state"],
+        "random_state": ["random_state", np.random.Generator],
     }
 
     def __init__(
@@ -96,7 +98,7 @@ class Rebalancer(ImageSampler):
         sampling_strategy: str | float | int | dict[Any, int] | Any = "auto",
         *,
         method: str = "over",
-        random_state: int | np.random.RandomState | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
     ) -> None:
         self.sampling_strategy = sampling_strategy
         self.method = method

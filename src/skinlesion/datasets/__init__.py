@@ -10,13 +10,9 @@ Examples
 
 from __future__ import annotations
 
+from skinlesion.datasets._base import get_data_home
 from skinlesion.datasets.audit import AuditReport, DuplicateGroup, audit
-from skinlesion.datasets.fetch import (
-    DownloadError,
-    fetch_dermamnist,
-    fetch_ham10000,
-    get_data_home,
-)
+from skinlesion.datasets.fetch import DownloadError, fetch_dermamnist, fetch_ham10000
 from skinlesion.datasets.folders import load_image_folder
 from skinlesion.datasets.ham10000 import HAM10000_CLASSES, load_ham10000
 from skinlesion.datasets.isic import load_isic2017

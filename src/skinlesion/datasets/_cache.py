@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skinlesion.datasets._base import get_data_home
 from skinlesion.images import ImageReadError, read_image
 
 __all__ = ["decode_files", "default_cache_dir", "resolve_cache_dir"]
@@ -34,8 +35,6 @@ _DB_NAME = "decoded.sqlite"
 
 def default_cache_dir() -> Path:
     """``$SKINLESION_DATA/decoded`` (default ``~/skinlesion_data/decoded``)."""
-    from skinlesion.datasets.fetch import get_data_home
-
     return get_data_home() / "decoded"
 
 

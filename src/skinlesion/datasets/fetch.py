@@ -29,6 +29,8 @@ from typing import Any, TextIO
 import numpy as np
 from sklearn.utils import Bunch
 
+from skinlesion._progress import LiveLine, bar
+from skinlesion.datasets._base import get_data_home
 from skinlesion.datasets.ham10000 import HAM10000_CLASSES, load_ham10000
 from skinlesion.images import IMAGE_EXTENSIONS
 
@@ -38,7 +40,6 @@ __all__ = [
     "download",
     "fetch_dermamnist",
     "fetch_ham10000",
-    "get_data_home",
 ]
 
 _CHUNK = 1 << 16
@@ -120,27 +121,6 @@ HAM10000_DOI = "doi:10.7910/DVN/DBW86T"
 _HAM_FILES = ("HAM10000_images_part_1.zip", "HAM10000_images_part_2.zip", "HAM10000_metadata")
 
 
-def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
-    """The folder where downloaded data sets and caches are kept.
-
-    ``data_home`` if given, else the ``SKINLESION_DATA`` environment variable,
-    else ``~/skinlesion_data``. The folder is created if missing.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from skinlesion.datasets import get_data_home
-    >>> folder = tempfile.mkdtemp()
-    >>> str(get_data_home(folder)) == folder
-    True
-    """
-    if data_home is None:
-        data_home = os.environ.get("SKINLESION_DATA") or Path("~") / "skinlesion_data"
-    path = Path(data_home).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 # -- progress ---------------------------------------------------------------
 
 
@@ -148,33 +128,29 @@ class _Progress:
     """A one-line download progress display (redrawn in place on a terminal)."""
 
     def __init__(self, name: str, total: int | None, start: int, stream: TextIO) -> None:
-        self.name, self.total, self.done, self.stream = name, total, start, stream
-        self.start_bytes, self.t0, self.last = start, time.perf_counter(), 0.0
-        self.live = bool(getattr(stream, "isatty", lambda: False)())
+        self.name, self.total, self.done = name, total, start
+        self.start_bytes, self.t0 = start, time.perf_counter()
+        self.line = LiveLine(stream, interval=0.2)
 
     def _line(self) -> str:
         mb = self.done / 1e6
         rate = (self.done - self.start_bytes) / max(time.perf_counter() - self.t0, 1e-6) / 1e6
         if self.total:
             frac = min(self.done / self.total, 1.0)
-            bar = "#" * int(20 * frac)
             return (
-                f"{self.name}: [{bar:<20}] {100 * frac:5.1f}% {mb:.1f}/{self.total / 1e6:.1f} MB"
-                f" {rate:.1f} MB/s"
+                f"{self.name}: [{bar(frac)}] {100 * frac:5.1f}% "
+                f"{mb:.1f}/{self.total / 1e6:.1f} MB {rate:.1f} MB/s"
             )
         return f"{self.name}: {mb:.1f} MB {rate:.1f} MB/s"
 
     def update(self, n: int) -> None:
         self.done += n
-        now = time.perf_counter()
-        if self.live and now - self.last > 0.2:
-            self.last = now
-            self.stream.write("\r" + self._line())
-            self.stream.flush()
+        if self.line.due():
+            self.line.stream.write("\r" + self._line() + "\x1b[K")
+            self.line.stream.flush()
 
     def close(self) -> None:
-        self.stream.write(("\r" if self.live else "") + self._line() + "\n")
-        self.stream.flush()
+        self.line.finish(self._line())
 
 
 # -- download -----------------------------------------------------------------

@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch
 
+from skinlesion._random import check_generator
 from skinlesion.images import Size, as_size
 
 __all__ = ["LESION_CLASSES", "make_lesions"]
@@ -249,19 +250,6 @@ def _curves(
     return out
 
 
-def _generator(random_state: Any) -> np.random.Generator:
-    """A local Generator: fresh entropy for None, seeded by an int or by a RandomState.
-
-    Unlike ``check_random_state(None)``, ``None`` never touches NumPy's global state.
-    """
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    state = check_random_state(random_state)
-    return np.random.default_rng(state.randint(0, 2**31 - 1, size=4))
-
-
 def _check_args(
     n_samples: Any, n_classes: Any, weights: Any, noise: Any
 ) -> tuple[int, int, np.ndarray, float]:
@@ -355,9 +343,10 @@ def make_lesions(
         Darken the corners like a dermatoscope's round field of view.
     return_X_y : bool, default=True
         Return ``(X, y)``; if False, return a :class:`~sklearn.utils.Bunch`.
-    random_state : int, RandomState, Generator or None, default=None
-        Seed for repeatable images. ``None`` draws fresh ones; the global
-        NumPy random state is never used or changed.
+    random_state : int, RandomState instance, Generator or None, default=None
+        An int makes the images repeatable; a RandomState or Generator is drawn
+        from; None gives fresh images. Global random states are never read or
+        changed. See :ref:`random-state`.
 
     Returns
     -------
@@ -393,7 +382,7 @@ def make_lesions(
     size = as_size(image_size)
     assert size is not None
     height, width = size
-    rng = _generator(random_state)
+    rng = check_generator(random_state)
 
     names = LESION_CLASSES[:n_classes]
     counts = _class_counts(n_samples, w)

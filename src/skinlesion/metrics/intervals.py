@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from skinlesion._random import check_random_state
 from skinlesion.metrics._validation import check_unit_interval
 
 __all__ = ["Estimate", "bootstrap_indices", "bootstrap_interval", "wilson_interval"]
@@ -153,20 +154,8 @@ def bootstrap_indices(
 
 
 def _integer_sampler(random_state: Any) -> Callable[[int, int], np.ndarray]:
-    """``draw(high, size)``: uniform ints in [0, high) from a seed, RandomState or Generator."""
-    if isinstance(random_state, np.random.Generator):
-        return lambda high, size: random_state.integers(0, high, size=size)
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        if isinstance(random_state, bool):
-            raise ValueError(f"random_state must be None, an int or a RNG, got {random_state!r}.")
-        rng = np.random.RandomState(random_state)
-    elif isinstance(random_state, np.random.RandomState):
-        rng = random_state
-    else:
-        raise ValueError(
-            f"random_state must be None, an int, a numpy RandomState or Generator, got "
-            f"{random_state!r}."
-        )
+    """``draw(high, size)``: uniform ints in [0, high), drawn as ``random_state`` says."""
+    rng = check_random_state(random_state)
     return lambda high, size: rng.randint(0, high, size=size)
 
 
@@ -216,8 +205,9 @@ def bootstrap_interval(
         Confidence level of the interval.
     stratify : array-like, default=None
         Resample within each group of these labels (usually ``y_true``).
-    random_state : int, RandomState instance or None, default=None
-        Seed for repeatable intervals.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seeds the bootstrap. An int makes the intervals repeatable; a RandomState
+        or Generator is drawn from; None gives fresh draws. See :ref:`random-state`.
 
     Returns
     -------

@@ -442,8 +442,9 @@ def clinical_report(
         Resample within each true class, so every resample keeps the class counts.
     n_bins : int, default=15
         Bins of the expected calibration error.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the bootstrap, for repeatable intervals.
+    random_state : int, RandomState instance, Generator or None, default=None
+        Seeds the bootstrap. An int makes the intervals repeatable; a RandomState
+        or Generator is drawn from; None gives fresh draws. See :ref:`random-state`.
 
     Returns
     -------

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from skinlesion._random import check_generator
 from skinlesion.metrics._validation import _as_label_array, check_predictions
 from skinlesion.metrics.displays._common import (
     axes_array,
@@ -136,11 +137,7 @@ class SampleImagesDisplay:
             raise ValueError(f"X holds {n} images but y has {y.size} labels.")
         n_per_class = positive_int(n_per_class, "n_per_class")
         classes = np.unique(y).tolist() if classes is None else list(classes)
-        rng = (
-            np.random.default_rng(random_state)
-            if not isinstance(random_state, np.random.RandomState)
-            else np.random.default_rng(random_state.randint(2**31))
-        )
+        rng = check_generator(random_state)
         chosen = []
         for c in classes:
             idx = np.flatnonzero(y == c)

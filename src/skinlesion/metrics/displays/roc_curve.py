@@ -210,8 +210,9 @@ class RocCurveDisplay:
             Resamples (stratified by class) for the bands; 0 draws no band.
         confidence : float, default=0.95
             Level of the pointwise band.
-        random_state : int, RandomState, Generator or None
-            Seed of the bootstrap.
+        random_state : int, RandomState instance, Generator or None, default=None
+            Seeds the bootstrap, as in :func:`~skinlesion.metrics.clinical_report`
+            (see :ref:`random-state`).
         ax : matplotlib Axes, default=None
             Where to draw; None makes a new figure.
 
