@@ -134,6 +134,9 @@ def test_no_command_is_a_usage_error():
         (["train", "d", "--out", "m.skl", "--fine-tune", "trunk"], ["--fine-tune", "head"]),
         (["train", "d", "--out", "m.skl", "--warmup-epochs", "-1"], ["--warmup-epochs"]),
         (["train", "d", "--out", "m.skl", "--backbone", "ResNet9"], ["--backbone", "ResNet50V2"]),
+        (["train", "d", "--out", "-"], ["--out -", "model.skl"]),
+        (["demo", "--out", "-"], ["--out -", "folder"]),
+        (["evaluate", "m.skl", "d", "--json", "-", "--report", "-"], ["standard output"]),
         (["predict", "model.skl"], ["IMAGE"]),
         (["predict", "m.skl", "a.png", "--format", "xml"], ["--format", "csv"]),
         (["frobnicate"], ["frobnicate", "demo"]),
@@ -248,6 +251,11 @@ def test_audit_finds_conflicts_and_leaks(folder, tmp_path):
     assert "copy_of_nev_0.png" in result.stdout and "leaked.png" in result.stdout
     found = json.loads(figures.read_text())
     assert found["n_images"] == 19 + 4
+    # --json - puts the JSON alone on stdout (for a pipe); the text goes to stderr
+    result = run_cli("audit", folder, "--test", test, "--json", "-", cwd=tmp_path)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert json.loads(result.stdout) == found
+    assert "leaked.png" in result.stderr and not (tmp_path / "-").exists()
     # --strict turns the findings into an exit status that scripts can test
     assert run_cli("audit", folder, "--strict", "--quiet").returncode == 3
 
@@ -457,16 +465,19 @@ def test_predict_corrupt_image_is_named(trained, tmp_path):
 
 @pytest.mark.slow
 def test_evaluate_prints_report_and_writes_files(trained, tmp_path):
-    html, figures = tmp_path / "report.html", tmp_path / "report.json"
+    html = tmp_path / "report.html"
     result = run_cli(
         "evaluate", trained["model"], trained["data"], "--positive", "melanoma",
-        "--report", html, "--json", figures, "--n-bootstraps", "20",
+        "--report", html, "--json", "-", "--n-bootstraps", "20", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == EXIT_OK, result.stderr
+    # --json -: the figures alone on stdout, the text report on stderr, no file named '-'
+    figures = json.loads(result.stdout)
+    assert set(figures["per_class"]) == {"keratosis", "melanoma", "nevus"}
     for name in ("melanoma", "nevus", "keratosis"):
-        assert name in result.stdout
+        assert name in result.stderr
+    assert not (tmp_path / "-").exists()
     assert html.read_text().lstrip().lower().startswith("<!doctype html")
-    assert isinstance(json.loads(figures.read_text()), dict)
 
 
 @pytest.mark.slow

@@ -406,10 +406,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", type=Path, metavar="MODEL", help="a model file from 'train'")
     evaluate.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="labelled images")
     evaluate.add_argument(
-        "--report", type=Path, default=None, metavar="HTML", help="also write the report here"
+        "--report",
+        type=Path,
+        default=None,
+        metavar="HTML",
+        help="also write the report as an HTML page here ('-': standard output, and the "
+        "text report goes to standard error)",
     )
     evaluate.add_argument(
-        "--json", type=Path, default=None, metavar="FILE", help="also write the figures as JSON"
+        "--json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the figures as JSON here ('-': standard output, and the text "
+        "report goes to standard error)",
     )
     evaluate.add_argument(
         "--positive",
@@ -476,7 +486,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="test set to check for leakage, in any of the layouts DATA_DIR may have",
     )
     audit.add_argument(
-        "--json", type=Path, default=None, metavar="FILE", help="also write the findings as JSON"
+        "--json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the findings as JSON here ('-': standard output, and the text "
+        "findings go to standard error)",
     )
     audit.add_argument(
         "--strict",
@@ -881,6 +896,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"least {max(10 * args.n_classes, 40)}",
             status=EXIT_USAGE,
         )
+    if _is_stdout(args.out):
+        raise CommandError(
+            "--out - : the model, figures and HTML report are several files and cannot go "
+            "to standard output; give a folder such as demo_out",
+            status=EXIT_USAGE,
+        )
     if args.out is not None:
         if args.out.exists() and not args.out.is_dir():
             raise CommandError(f"--out {str(args.out)!r} exists and is not a folder")
@@ -930,6 +951,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     out: Path = args.out
+    if _is_stdout(out):
+        raise CommandError(
+            "--out - : the model file (and its history plot beside it) cannot go to standard "
+            "output; give a file name such as model.skl",
+            status=EXIT_USAGE,
+        )
     if out.is_dir():
         raise CommandError(f"--out {str(out)!r} is a folder; give a file name such as model.skl")
     if out.exists() and not args.overwrite:
@@ -1012,8 +1039,14 @@ def _rebalancer(kind: str, random_state: int) -> Any:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
+    if _is_stdout(args.report) and _is_stdout(args.json):
+        raise CommandError(
+            "--report - and --json - cannot both go to standard output; write one of them "
+            "to a file",
+            status=EXIT_USAGE,
+        )
     for option, path in (("--report", args.report), ("--json", args.json)):
-        if path is not None:
+        if path is not None and not _is_stdout(path):
             _check_output(
                 path, option, example="report.html" if option == "--report" else "report.json"
             )
@@ -1036,14 +1069,39 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     _note(args, f"predicting {len(X)} images in {str(args.data_dir)!r} ({_class_counts(y)})")
     _start_tensorflow(args)
     report = _report(clf, X, y, positive=args.positive, args=args)
-    print(report)
+    _print_result(args, report, args.report, args.json)
     if args.report is not None:
-        report.to_html(args.report, overwrite=True)
-        _note(args, f"wrote {args.report}")
+        _write_output(args, args.report, report.to_html())
     if args.json is not None:
-        args.json.write_text(json.dumps(report.to_dict(), indent=2, default=_jsonable) + "\n")
-        _note(args, f"wrote {args.json}")
+        _write_output(args, args.json, _to_json(report.to_dict()))
     return EXIT_OK
+
+
+def _is_stdout(path: Path | None) -> bool:
+    """Whether an output option names standard output (``-``, as the convention has it)."""
+    return path is not None and str(path) == "-"
+
+
+def _print_result(args: argparse.Namespace, result: Any, *outputs: Path | None) -> None:
+    """Print ``result`` as text: on stdout, or on stderr when an output option took stdout."""
+    if not any(_is_stdout(p) for p in outputs):
+        print(result)
+    elif not args.quiet:
+        print(result, file=sys.stderr)
+
+
+def _write_output(args: argparse.Namespace, path: Path, text: str) -> None:
+    """Write ``text`` to the file of an output option, or to stdout for ``-``."""
+    if _is_stdout(path):
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    _note(args, f"wrote {path}")
+
+
+def _to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, default=_jsonable) + "\n"
 
 
 def _jsonable(value: Any) -> Any:
@@ -1139,15 +1197,14 @@ def _audit_source(path: Path, what: str) -> Path:
 def _cmd_audit(args: argparse.Namespace) -> int:
     from skinlesion import datasets
 
-    if args.json is not None:
+    if args.json is not None and not _is_stdout(args.json):
         _check_output(args.json, "--json", example="audit.json")
     train = _audit_source(args.data_dir, "data folder")
     test = None if args.test is None else _audit_source(args.test, "test folder")
     result = datasets.audit(train, test=test)
-    print(result)
+    _print_result(args, result, args.json)
     if args.json is not None:
-        args.json.write_text(json.dumps(result.to_dict(), indent=2, default=_jsonable) + "\n")
-        _note(args, f"wrote {args.json}")
+        _write_output(args, args.json, _to_json(result.to_dict()))
     if args.strict and not result.ok:
         return EXIT_PROBLEMS
     return EXIT_OK
