@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -201,8 +202,18 @@ def test_train_empty_class_folder(folder, tmp_path):
 def test_train_corrupt_image_is_named(folder, tmp_path):
     (folder / "nevus" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     result = run_cli("train", folder, "--out", tmp_path / "m.skl", "--epochs", "1")
-    assert_one_line_error(result, EXIT_FAILURE, "broken.jpg")
+    assert_one_line_error(result, EXIT_FAILURE, "broken.jpg", "`skinlesion audit FOLDER`")
+    assert "skinlesion.datasets" not in result.stderr  # a command, not a Python function
     assert not (tmp_path / "m.skl").exists()
+
+
+def test_messages_name_command_line_fixes_not_python_functions(tmp_path):
+    splits = tmp_path / "isic"
+    make_folder(splits / "train", n_per_class=1)
+    make_folder(splits / "test", n_per_class=1)
+    result = run_cli("train", splits, "--out", tmp_path / "m.skl")
+    assert_one_line_error(result, EXIT_FAILURE, "give one of them", str(splits / "test"))
+    assert "load_image_folder" not in result.stderr
 
 
 def test_model_file_that_is_not_ours(tmp_path, folder):
@@ -251,6 +262,8 @@ def test_audit_finds_conflicts_and_leaks(folder, tmp_path):
     assert "copy_of_nev_0.png" in result.stdout and "leaked.png" in result.stdout
     found = json.loads(figures.read_text())
     assert found["n_images"] == 19 + 4
+    assert re.search(r"\n  drop \d+ image\(s\) for a leak-free set", result.stdout)
+    assert "deduplicated()" not in result.stdout  # a Python method is no fix on the command line
     # --json - puts the JSON alone on stdout (for a pipe); the text goes to stderr
     result = run_cli("audit", folder, "--test", test, "--json", "-", cwd=tmp_path)
     assert result.returncode == EXIT_OK, result.stderr

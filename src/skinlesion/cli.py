@@ -528,6 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     skinlesion ...
     0
     """
+    from skinlesion._hints import command_line
+
     argv = list(sys.argv[1:] if argv is None else argv)
     args: argparse.Namespace | None = None
     try:
@@ -547,7 +549,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"(see '{PROG} --help')",
                 status=EXIT_USAGE,
             )
-        with _quiet_libraries(args.verbose):
+        with _quiet_libraries(args.verbose), command_line():  # messages name options
             return int(args.handler(args) or EXIT_OK)
     except CommandError as err:
         return _fail(str(err), err.status)
@@ -826,7 +828,7 @@ def _load_model(path: Path, tta: int | None = None) -> Any:
         try:
             _check_tta(tta, clf.input_shape_[:2])
         except ValueError as err:
-            raise CommandError(_one_line(err).replace("use tta=4", "use --tta 4")) from None
+            raise CommandError(_one_line(err)) from None
         clf.set_params(tta=tta)
     return clf
 
