@@ -301,6 +301,8 @@ def test_demo_end_to_end(tmp_path):
     model = out / "model.skl"
     for name in ("model.skl", "history.png", "confusion_matrix.png"):
         assert (out / name).stat().st_size > 0
+    page = (out / "report.html").read_text()
+    assert f"<b>Model</b>: {model} (saved " in page and "held-out synthetic lesions" in page
     from skinlesion import load_model
 
     assert list(load_model(model).classes_) == ["melanoma", "nevus", "seborrheic keratosis"]
@@ -490,7 +492,12 @@ def test_evaluate_prints_report_and_writes_files(trained, tmp_path):
     for name in ("melanoma", "nevus", "keratosis"):
         assert name in result.stderr
     assert not (tmp_path / "-").exists()
-    assert html.read_text().lstrip().lower().startswith("<!doctype html")
+    page = html.read_text()
+    assert page.lstrip().lower().startswith("<!doctype html")
+    # the page names what it evaluated: the model file, the data folder and the date
+    assert f"<b>Model</b>: {trained['model']} (saved " in page
+    assert f"<b>Data</b>: {trained['data']} (class-per-folder layout)" in page
+    assert re.search(r"<b>Date</b>: \d{4}-\d\d-\d\d \d\d:\d\d<", page)
 
 
 @pytest.mark.slow

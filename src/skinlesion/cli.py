@@ -860,7 +860,24 @@ def _plot_history(clf: Any, path: Path) -> Path:
     return _save_figure(TrainingHistoryDisplay.from_estimator(clf), path)
 
 
-def _save_figures(out: Path, clf: Any, y_true: Any, proba: Any, report: Any) -> list[Path]:
+def _about(model: Path, data: str) -> dict[str, str]:
+    """What an HTML report evaluated: the model file (and when it was saved), data, date."""
+    import time
+
+    def when(seconds: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+    saved = f" (saved {when(model.stat().st_mtime)})" if model.is_file() else ""
+    return {
+        "Model": os.path.abspath(model) + saved,
+        "Data": data,
+        "Date": when(time.time()),
+    }
+
+
+def _save_figures(
+    out: Path, clf: Any, y_true: Any, proba: Any, report: Any, data: str
+) -> list[Path]:
     """Save the training history, the confusion matrix and the HTML report in ``out``."""
     from skinlesion.metrics import ConfusionMatrixDisplay, RocCurveDisplay
 
@@ -870,7 +887,7 @@ def _save_figures(out: Path, clf: Any, y_true: Any, proba: Any, report: Any) -> 
     display = RocCurveDisplay.from_predictions(y_true, proba, classes=clf.classes_)
     written.append(_save_figure(display, out / "roc.png"))
     written.append(out / "report.html")
-    report.to_html(written[-1], overwrite=True)
+    report.to_html(written[-1], overwrite=True, about=_about(out / "model.skl", data))
     return written
 
 
@@ -946,7 +963,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.out is not None:
         model_path = args.out / "model.skl"
         clf.save(model_path)
-        written = [model_path, *_save_figures(args.out, clf, y_test, proba, report)]
+        data = (
+            f"{len(X_test)} held-out synthetic lesions (skinlesion demo --n-samples "
+            f"{args.n_samples} --n-classes {args.n_classes} --random-state {args.random_state})"
+        )
+        written = [model_path, *_save_figures(args.out, clf, y_test, proba, report, data)]
         print("wrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
@@ -1073,7 +1094,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     report = _report(clf, X, y, positive=args.positive, args=args)
     _print_result(args, report, args.report, args.json)
     if args.report is not None:
-        _write_output(args, args.report, report.to_html())
+        about = _about(args.model, f"{os.path.abspath(args.data_dir)} ({data['layout']} layout)")
+        _write_output(args, args.report, report.to_html(about=about))
     if args.json is not None:
         _write_output(args, args.json, _to_json(report.to_dict()))
     return EXIT_OK

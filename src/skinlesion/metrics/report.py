@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -338,6 +338,7 @@ class ClinicalReport:
         *,
         plots: bool = True,
         overwrite: bool = False,
+        about: Mapping[str, Any] | None = None,
     ) -> str:
         """The report as one self-contained HTML page (plots embedded as PNG).
 
@@ -352,6 +353,10 @@ class ClinicalReport:
             the worst mistakes.
         overwrite : bool, default=False
             Replace ``path`` if it exists.
+        about : mapping of str to str, default=None
+            What was evaluated, shown under the title in the given order as
+            "name: text" lines, for example ``{"Model": "model.skl", "Data":
+            "Test/", "Date": "2025-06-01"}`` (``skinlesion evaluate`` fills it in).
 
         Returns
         -------
@@ -365,9 +370,16 @@ class ClinicalReport:
         ...                     n_bootstraps=50, random_state=0)
         >>> r.to_html(plots=False).startswith("<!DOCTYPE html>")
         True
+        >>> "<b>Model</b>: model.skl" in r.to_html(plots=False, about={"Model": "model.skl"})
+        True
         """
         from skinlesion.metrics.render import to_html
 
+        if about is not None and not isinstance(about, Mapping):
+            raise TypeError(
+                f"about must be a mapping such as {{'Model': 'model.skl'}}, got "
+                f"{type(about).__name__}."
+            )
         if path is not None:
             path = os.fspath(path)
             if os.path.exists(path) and not overwrite:
@@ -378,7 +390,7 @@ class ClinicalReport:
             folder = os.path.dirname(os.path.abspath(path))
             if not os.path.isdir(folder):
                 raise FileNotFoundError(f"the folder {folder!r} does not exist; create it first.")
-        html = to_html(self, plots=plots)
+        html = to_html(self, plots=plots, about=about)
         if path is not None:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(html)
