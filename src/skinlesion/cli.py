@@ -309,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     # demo -----------------------------------------------------------------------------
     demo = commands.add_parser(
         "demo",
-        help="train on built-in synthetic lesions and print a report (about a minute)",
+        help="train on built-in synthetic lesions and print a report (1-2 minutes on 2 CPU cores)",
         description="Draw synthetic dermoscopy-like lesions, split them into training and "
         "test images (stratified), train a LesionClassifier and print its clinical "
         "report (per class, and for melanoma as the positive class) on the test images. "
