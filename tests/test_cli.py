@@ -299,7 +299,7 @@ def test_demo_end_to_end(tmp_path):
     for noise in ("oneDNN", "cuda", "absl", "WARNING", "I0000", "W0000"):
         assert noise not in result.stderr
     model = out / "model.skl"
-    for name in ("model.skl", "history.png", "confusion_matrix.png"):
+    for name in ("model.skl", "history.png", "confusion_matrix.png", "report.json"):
         assert (out / name).stat().st_size > 0
     page = (out / "report.html").read_text()
     assert f"<b>Model</b>: {model} (saved " in page and "held-out synthetic lesions" in page

@@ -353,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="also save the model, the report (HTML) and figures in DIR",
+        help="also save the model, the report (HTML and JSON) and figures in DIR",
     )
     _common(demo)
     demo.set_defaults(handler=_cmd_demo)
@@ -878,7 +878,7 @@ def _about(model: Path, data: str) -> dict[str, str]:
 def _save_figures(
     out: Path, clf: Any, y_true: Any, proba: Any, report: Any, data: str
 ) -> list[Path]:
-    """Save the training history, the confusion matrix and the HTML report in ``out``."""
+    """Save the training history, the confusion matrix and the report (HTML, JSON) in ``out``."""
     from skinlesion.metrics import ConfusionMatrixDisplay, RocCurveDisplay
 
     written = [_plot_history(clf, out / "history.png")]
@@ -888,6 +888,8 @@ def _save_figures(
     written.append(_save_figure(display, out / "roc.png"))
     written.append(out / "report.html")
     report.to_html(written[-1], overwrite=True, about=_about(out / "model.skl", data))
+    written.append(out / "report.json")
+    written[-1].write_text(_to_json(report.to_dict()), encoding="utf-8")
     return written
 
 
