@@ -39,7 +39,7 @@ class Backbone(NamedTuple):
     module : str
         Its module in ``keras.applications`` (which holds its ``preprocess_input``).
     preprocessing : {"raw", "tf", "torch", "caffe"}
-        The input it expects (see :class:`skinlesion._layers.BackbonePreprocessing`):
+        The input it expects (see the layer ``BackbonePreprocessing``):
         ``"raw"`` for 0-255 pixels that the application scales itself.
     min_size : int
         Smallest image side it accepts, in pixels.

@@ -75,7 +75,7 @@ class ClinicalReport:
     isic : dict
         The ISIC challenge block: ``"per_category"`` ``{class: {figure:
         Estimate}}``, ``"macro_average"`` and ``"aggregate"``, computed as the
-        official scorer does (see :mod:`skinlesion.metrics.isic`).
+        official scorer does (see :func:`~skinlesion.metrics.isic_scores`).
     settings : dict
         How the figures were computed: n_samples, confidence, n_bootstraps,
         stratified, n_bins, random_state, threshold_source, notes.
