@@ -845,11 +845,21 @@ def _report(clf: Any, X: Any, y: Any, *, positive: str | None, args: Any) -> Any
     return clinical_report.from_estimator(clf, X, y, **kwargs)
 
 
+def _check_matplotlib(option: str) -> None:
+    """Refuse an option that draws plots when matplotlib is missing, before the long work."""
+    from skinlesion.metrics.displays._common import NO_MATPLOTLIB, pyplot
+
+    try:
+        pyplot()
+    except ImportError:
+        raise CommandError(f"{option} draws plots: {NO_MATPLOTLIB}") from None
+
+
 def _save_figure(display: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
+    from skinlesion.metrics.displays._common import pyplot
 
     display.figure_.savefig(path, dpi=110)
-    plt.close(display.figure_)
+    pyplot().close(display.figure_)
     return path
 
 
@@ -932,6 +942,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 f"--out {str(args.out)!r} cannot be created: {str(blocker)!r} is a file, not a "
                 "folder; choose another path"
             )
+        _check_matplotlib("--out")
         args.out.mkdir(parents=True, exist_ok=True)
         _check_output(args.out / "model.skl", "--out")
 
@@ -1018,8 +1029,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     _fit(args, model, X, y, groups)
     clf = _final_estimator(model)  # samplers act at fit only: the classifier is the model
     _save_or_rescue(clf, out)
-    history_path = _plot_history(clf, out.with_name(out.name + ".history.png"))
-    print(f"wrote {out} (classes: {', '.join(map(str, clf.classes_))}) and {history_path}")
+    written = f"wrote {out} (classes: {', '.join(map(str, clf.classes_))})"
+    try:
+        history_path = _plot_history(clf, out.with_name(out.name + ".history.png"))
+    except ImportError as err:  # no matplotlib: the model is saved, the plot is a by-product
+        _note(args, f"{PROG}: note: no history plot: {err}")
+        print(written)
+    else:
+        print(f"{written} and {history_path}")
     return EXIT_OK
 
 
@@ -1070,6 +1087,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             "to a file",
             status=EXIT_USAGE,
         )
+    if args.report is not None:
+        _check_matplotlib("--report")
     for option, path in (("--report", args.report), ("--json", args.json)):
         if path is not None and not _is_stdout(path):
             _check_output(

@@ -350,7 +350,8 @@ class ClinicalReport:
         plots : bool, default=True
             Embed the confusion matrix, ROC curves, reliability diagram, and (when
             the report came from :meth:`from_estimator`) the training history and
-            the worst mistakes.
+            the worst mistakes. Plots need matplotlib (``pip install
+            "skinlesion[plot]"``); ``plots=False`` gives the tables alone.
         overwrite : bool, default=False
             Replace ``path`` if it exists.
         about : mapping of str to str, default=None
@@ -375,6 +376,13 @@ class ClinicalReport:
         """
         from skinlesion.metrics.render import to_html
 
+        if plots:
+            from skinlesion.metrics.displays._common import pyplot
+
+            try:
+                pyplot()
+            except ImportError as err:
+                raise ImportError(f"{err}; or pass plots=False for the tables alone") from None
         if about is not None and not isinstance(about, Mapping):
             raise TypeError(
                 f"about must be a mapping such as {{'Model': 'model.skl'}}, got "

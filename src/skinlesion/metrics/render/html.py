@@ -31,7 +31,9 @@ img { max-width: 100%; }
 
 
 def _figure_to_data_uri(fig: Any) -> str:
-    import matplotlib.pyplot as plt
+    from skinlesion.metrics.displays._common import pyplot
+
+    plt = pyplot()
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
