@@ -40,6 +40,7 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
@@ -58,7 +59,7 @@ exclude_patterns = [
 ]
 templates_path = ["_templates"]
 default_role = "py:obj"
-nitpicky = False
+nitpicky = True  # every cross-reference must resolve (see intersphinx below)
 myst_heading_anchors = 3
 suppress_warnings = [
     # CHANGELOG.md links to keepachangelog.com etc.; they are ordinary URLs.
@@ -74,6 +75,95 @@ autodoc_mock_imports: list[str] = []
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
+
+# -- intersphinx -------------------------------------------------------------------------
+# Links into the documentation of the libraries we build on. Keras publishes no Sphinx
+# inventory (keras.io is not built with Sphinx) and TensorFlow none of its own: GPflow's
+# tensorflow-intersphinx inventory points into tensorflow.org's API pages.
+#
+# conf.py fetches each inventory itself (10 s timeout, all at once) into
+# docs/_build/inventories/ and hands intersphinx only the local files it has, so that
+# an offline build does not fail on intersphinx's "failed to reach any of the
+# inventories" warning (it has no type that suppress_warnings could name). A copy
+# fetched before is reused for a day, and offline for ever. References into a
+# library whose inventory could not be had are let through unlinked
+# (nitpick_ignore_regex below, for that library's namespace only), so the build
+# still fails on any reference of our own that does not resolve.
+# SKINLESION_DOCS_OFFLINE=1 skips the fetching (and links nothing outside).
+_INVENTORIES = {
+    # name: (documentation URL, inventory URL or None for URL/objects.inv, namespace)
+    "python": (
+        "https://docs.python.org/3",
+        None,
+        r"(builtins\.)?(None|True|False|NotImplemented|Ellipsis|bool|bytes|callable|dict|float"
+        r"|int|list|object|range|set|slice|str|tuple|type|[A-Z]\w*(Error|Exception|Warning)"
+        r"|KeyboardInterrupt|SystemExit)|(os|pathlib|collections|typing|concurrent|"
+        r"contextlib|zipfile|json|logging|argparse|warnings|tempfile|io|re)(\..*)?",
+    ),
+    "numpy": ("https://numpy.org/doc/stable", None, r"(numpy|np)(\..*)?"),
+    "scipy": ("https://docs.scipy.org/doc/scipy", None, r"scipy(\..*)?"),
+    "sklearn": ("https://scikit-learn.org/stable", None, r"sklearn(\..*)?"),
+    "imblearn": ("https://imbalanced-learn.org/stable", None, r"imblearn(\..*)?"),
+    "matplotlib": (
+        "https://matplotlib.org/stable",
+        None,
+        r"(matplotlib|mpl|plt)(\..*)?",
+    ),
+    "pandas": ("https://pandas.pydata.org/docs", None, r"(pandas|pd)(\..*)?"),
+    "tensorflow": (
+        "https://www.tensorflow.org/api_docs/python",
+        "https://github.com/GPflow/tensorflow-intersphinx/raw/master/tf2_py_objects.inv",
+        r"(tensorflow|tf)(\..*)?",
+    ),
+}
+_INVENTORY_CACHE = ROOT / "docs" / "_build" / "inventories"
+
+
+def _fetch_inventory(name: str, url: str, inventory: str | None) -> Path | None:
+    """A local copy of ``name``'s objects.inv, fetched now or before; None if none."""
+    import time
+    import urllib.request
+
+    path = _INVENTORY_CACHE / f"{name}.inv"
+    if path.is_file() and time.time() - path.stat().st_mtime < 24 * 3600:
+        return path
+    try:
+        with urllib.request.urlopen(inventory or f"{url}/objects.inv", timeout=10) as response:
+            data = response.read()
+    except OSError:
+        return path if path.is_file() else None  # offline: an old copy beats none
+    if not data.startswith(b"# Sphinx inventory version"):
+        return path if path.is_file() else None
+    _INVENTORY_CACHE.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def _intersphinx() -> tuple[dict, list]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    if os.environ.get("SKINLESION_DOCS_OFFLINE"):
+        found: list[Path | None] = [None] * len(_INVENTORIES)
+    else:
+        with ThreadPoolExecutor(len(_INVENTORIES)) as pool:
+            found = list(pool.map(lambda item: _fetch_inventory(item[0], *item[1][:2]),
+                                  _INVENTORIES.items()))  # fmt: skip
+    mapping, ignore = {}, []
+    for (name, (url, _, namespace)), path in zip(_INVENTORIES.items(), found, strict=True):
+        if path is not None:
+            mapping[name] = (url, str(path))
+        else:
+            ignore.append((r"py:.*", namespace))
+    return mapping, ignore
+
+
+intersphinx_mapping, _unlinked_namespaces = _intersphinx()
+nitpick_ignore_regex = [
+    *_unlinked_namespaces,
+    # a base class that imbalanced-learn's API reference may not list ("Bases:" of
+    # Rebalancer and Augmenter); linked when its inventory has it
+    (r"py:class", r"imblearn\.base\.BaseSampler"),
+]
 
 # -- HTML --------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
@@ -159,7 +249,23 @@ def _skip_member(app, what, name, obj, skip, options):  # type: ignore[no-untype
     return None
 
 
+def _public_bases(app, name, obj, options, bases):  # type: ignore[no-untyped-def]
+    # "Bases:" names no private class (skinlesion._sampling.ImageSampler): its public
+    # ancestors stand in for it, so every base is a link.
+    public = []
+    for base in bases:
+        pending = [base]
+        while pending:
+            cls = pending.pop(0)
+            if getattr(cls, "__module__", "").startswith("skinlesion._"):
+                pending[:0] = list(cls.__bases__)
+            elif cls not in public:
+                public.append(cls)
+    bases[:] = public
+
+
 def setup(app):  # type: ignore[no-untyped-def]
     _setup_cli_help(app)
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("autodoc-process-bases", _public_bases)
     return {"parallel_read_safe": True}

@@ -109,7 +109,7 @@ print("balanced accuracy per fold:", np.round(scores["test_score"], 2))
 #
 # With ``n_jobs=2`` each worker process caps TensorFlow's threads at
 # cores // 2 (joblib sets ``OMP_NUM_THREADS`` in its workers). On a Dask cluster
-# (``pip install "skinlesion[dask]"``), start one worker process per machine, each
+# (``pip install ".[dask]"`` in a checkout), start one worker process per machine, each
 # running one TensorFlow job, and give it the machine's cores, since Dask sets
 # ``OMP_NUM_THREADS=1`` in its workers::
 #

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -134,6 +135,9 @@ def test_no_command_is_a_usage_error():
         (["train", "d", "--out", "m.skl", "--fine-tune", "trunk"], ["--fine-tune", "head"]),
         (["train", "d", "--out", "m.skl", "--warmup-epochs", "-1"], ["--warmup-epochs"]),
         (["train", "d", "--out", "m.skl", "--backbone", "ResNet9"], ["--backbone", "ResNet50V2"]),
+        (["train", "d", "--out", "-"], ["--out -", "model.skl"]),
+        (["demo", "--out", "-"], ["--out -", "folder"]),
+        (["evaluate", "m.skl", "d", "--json", "-", "--report", "-"], ["standard output"]),
         (["predict", "model.skl"], ["IMAGE"]),
         (["predict", "m.skl", "a.png", "--format", "xml"], ["--format", "csv"]),
         (["frobnicate"], ["frobnicate", "demo"]),
@@ -198,8 +202,18 @@ def test_train_empty_class_folder(folder, tmp_path):
 def test_train_corrupt_image_is_named(folder, tmp_path):
     (folder / "nevus" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     result = run_cli("train", folder, "--out", tmp_path / "m.skl", "--epochs", "1")
-    assert_one_line_error(result, EXIT_FAILURE, "broken.jpg")
+    assert_one_line_error(result, EXIT_FAILURE, "broken.jpg", "`skinlesion audit FOLDER`")
+    assert "skinlesion.datasets" not in result.stderr  # a command, not a Python function
     assert not (tmp_path / "m.skl").exists()
+
+
+def test_messages_name_command_line_fixes_not_python_functions(tmp_path):
+    splits = tmp_path / "isic"
+    make_folder(splits / "train", n_per_class=1)
+    make_folder(splits / "test", n_per_class=1)
+    result = run_cli("train", splits, "--out", tmp_path / "m.skl")
+    assert_one_line_error(result, EXIT_FAILURE, "give one of them", str(splits / "test"))
+    assert "load_image_folder" not in result.stderr
 
 
 def test_model_file_that_is_not_ours(tmp_path, folder):
@@ -248,6 +262,13 @@ def test_audit_finds_conflicts_and_leaks(folder, tmp_path):
     assert "copy_of_nev_0.png" in result.stdout and "leaked.png" in result.stdout
     found = json.loads(figures.read_text())
     assert found["n_images"] == 19 + 4
+    assert re.search(r"\n  drop \d+ image\(s\) for a leak-free set", result.stdout)
+    assert "deduplicated()" not in result.stdout  # a Python method is no fix on the command line
+    # --json - puts the JSON alone on stdout (for a pipe); the text goes to stderr
+    result = run_cli("audit", folder, "--test", test, "--json", "-", cwd=tmp_path)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert json.loads(result.stdout) == found
+    assert "leaked.png" in result.stderr and not (tmp_path / "-").exists()
     # --strict turns the findings into an exit status that scripts can test
     assert run_cli("audit", folder, "--strict", "--quiet").returncode == 3
 
@@ -278,8 +299,10 @@ def test_demo_end_to_end(tmp_path):
     for noise in ("oneDNN", "cuda", "absl", "WARNING", "I0000", "W0000"):
         assert noise not in result.stderr
     model = out / "model.skl"
-    for name in ("model.skl", "history.png", "confusion_matrix.png"):
+    for name in ("model.skl", "history.png", "confusion_matrix.png", "report.json"):
         assert (out / name).stat().st_size > 0
+    page = (out / "report.html").read_text()
+    assert f"<b>Model</b>: {model} (saved " in page and "held-out synthetic lesions" in page
     from skinlesion import load_model
 
     assert list(load_model(model).classes_) == ["melanoma", "nevus", "seborrheic keratosis"]
@@ -457,16 +480,24 @@ def test_predict_corrupt_image_is_named(trained, tmp_path):
 
 @pytest.mark.slow
 def test_evaluate_prints_report_and_writes_files(trained, tmp_path):
-    html, figures = tmp_path / "report.html", tmp_path / "report.json"
+    html = tmp_path / "report.html"
     result = run_cli(
         "evaluate", trained["model"], trained["data"], "--positive", "melanoma",
-        "--report", html, "--json", figures, "--n-bootstraps", "20",
+        "--report", html, "--json", "-", "--n-bootstraps", "20", cwd=tmp_path,
     )  # fmt: skip
     assert result.returncode == EXIT_OK, result.stderr
+    # --json -: the figures alone on stdout, the text report on stderr, no file named '-'
+    figures = json.loads(result.stdout)
+    assert set(figures["per_class"]) == {"keratosis", "melanoma", "nevus"}
     for name in ("melanoma", "nevus", "keratosis"):
-        assert name in result.stdout
-    assert html.read_text().lstrip().lower().startswith("<!doctype html")
-    assert isinstance(json.loads(figures.read_text()), dict)
+        assert name in result.stderr
+    assert not (tmp_path / "-").exists()
+    page = html.read_text()
+    assert page.lstrip().lower().startswith("<!doctype html")
+    # the page names what it evaluated: the model file, the data folder and the date
+    assert f"<b>Model</b>: {trained['model']} (saved " in page
+    assert f"<b>Data</b>: {trained['data']} (class-per-folder layout)" in page
+    assert re.search(r"<b>Date</b>: \d{4}-\d\d-\d\d \d\d:\d\d<", page)
 
 
 @pytest.mark.slow

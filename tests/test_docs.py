@@ -74,3 +74,14 @@ def test_gallery_example_runs(example, tmp_path):
         text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_install_commands_agree_that_there_is_no_release_yet():
+    """README and docs install from a checkout; the index only "after the first release"."""
+    pages = [ROOT / "README.md", *DOCS.glob("*.rst"), *DOCS.glob("user_guide/*.rst")]
+    for page in pages:
+        for line in page.read_text().splitlines():
+            if re.search(r"pip install [\"']?skinlesion\b", line):
+                assert "release" in line, f"{page.name}: {line.strip()}"
+    for page in (ROOT / "README.md", DOCS / "install.rst"):
+        assert "pip install ." in page.read_text(), page.name

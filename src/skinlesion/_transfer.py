@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from skinlesion._hints import fix
 from skinlesion.network import DEFAULT_FILTERS, resolve_convs_per_block, trunk_spec
 
 __all__ = ["TRUNK_PARAMS", "phase_callbacks", "resolve_architecture", "source_network"]
@@ -111,7 +112,9 @@ def _network_from_file(path: Path) -> Any:
     raise ValueError(
         f"init {str(path)!r} is neither a skinlesion model file (.skl, written by "
         "LesionClassifier.save) nor a Keras model file (.keras). A weights file of a Keras "
-        "application goes to backbone_weights= (with backbone=) instead."
+        "application goes to "
+        + fix("backbone_weights= (with backbone=)", cli="--backbone-weights (with --backbone)")
+        + " instead."
     )
 
 
@@ -155,8 +158,13 @@ def resolve_architecture(params: dict[str, Any], network: Any, where: str) -> di
     if differences:
         raise ValueError(
             f"the trunk of {where} does not match this LesionClassifier: "
-            f"{'; '.join(differences)}. Leave these parameters at their defaults (the trunk's "
-            "architecture then comes from init) or set them to init's values."
+            f"{'; '.join(differences)}. "
+            + fix(
+                "Leave these parameters at their defaults (the trunk's architecture then comes "
+                "from init) or set them to init's values.",
+                cli="Leave out --filters and --backbone (the trunk's architecture then comes "
+                "from --init) or give --init's values.",
+            )
         )
     architecture = {key: params[key] for key in TRUNK_PARAMS}
     architecture["backbone"] = spec["backbone"]

@@ -72,9 +72,9 @@ class Augmenter(ImageSampler):
           Augmenter(rotate=10, flip=True, zoom=0.2, sampling_strategy=500)
 
     Each enabled operation is applied independently with its probability, in the
-    order of :data:`OPERATIONS`. As a step of :func:`skinlesion.make_pipeline` it
-    only sees the training part of each cross-validation split; prediction and
-    scoring pass images through untouched.
+    order of :data:`~skinlesion.augmentation.OPERATIONS`. As a step of
+    :func:`skinlesion.make_pipeline` it only sees the training part of each
+    cross-validation split; prediction and scoring pass images through untouched.
 
     Parameters
     ----------

@@ -26,6 +26,8 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
+from skinlesion._hints import fix
+
 __all__ = ["BACKBONES", "Backbone", "build_backbone", "check_backbone", "check_input_size"]
 
 
@@ -37,7 +39,7 @@ class Backbone(NamedTuple):
     module : str
         Its module in ``keras.applications`` (which holds its ``preprocess_input``).
     preprocessing : {"raw", "tf", "torch", "caffe"}
-        The input it expects (see :class:`skinlesion._layers.BackbonePreprocessing`):
+        The input it expects (see the layer ``BackbonePreprocessing``):
         ``"raw"`` for 0-255 pixels that the application scales itself.
     min_size : int
         Smallest image side it accepts, in pixels.
@@ -136,8 +138,9 @@ def check_input_size(name: str, size: Sequence[int]) -> None:
     if min(height, width) < minimum:
         raise ValueError(
             f"backbone={name!r} needs images of at least {minimum}x{minimum} pixels, but the "
-            f"network takes {height}x{width} images: set image_size={minimum} or more, or "
-            "use a backbone with a smaller minimum (most take 32 px)."
+            f"network takes {height}x{width} images: "
+            + fix(f"set image_size={minimum}", cli=f"use --image-size {minimum}")
+            + " or more, or use a backbone with a smaller minimum (most take 32 px)."
         )
 
 

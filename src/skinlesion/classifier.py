@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from skinlesion._compat import Interval, Options, StrOptions, _fit_context
 from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
 from skinlesion._hardware import PRECISIONS, check_jit_compile, fit_context, resolve_strategy
+from skinlesion._hints import fix
 from skinlesion._labels import check_label_values
 from skinlesion._random import check_random_state
 from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
@@ -1261,7 +1262,8 @@ def _check_tta(tta: Any, size: tuple[int, int]) -> None:
     if tta == 8 and size[0] != size[1]:
         raise ValueError(
             f"tta=8 needs square images (its last four views are transposed), but the network "
-            f"takes {size[0]}x{size[1]} images: use tta=4, or a square image_size."
+            f"takes {size[0]}x{size[1]} images: "
+            + fix("use tta=4, or a square image_size.", cli="use --tta 4.")
         )
 
 

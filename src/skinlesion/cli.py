@@ -309,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     # demo -----------------------------------------------------------------------------
     demo = commands.add_parser(
         "demo",
-        help="train on built-in synthetic lesions and print a report (about a minute)",
+        help="train on built-in synthetic lesions and print a report (1-2 minutes on 2 CPU cores)",
         description="Draw synthetic dermoscopy-like lesions, split them into training and "
         "test images (stratified), train a LesionClassifier and print its clinical "
         "report (per class, and for melanoma as the positive class) on the test images. "
@@ -353,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="also save the model, the report (HTML) and figures in DIR",
+        help="also save the model, the report (HTML and JSON) and figures in DIR",
     )
     _common(demo)
     demo.set_defaults(handler=_cmd_demo)
@@ -406,10 +406,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", type=Path, metavar="MODEL", help="a model file from 'train'")
     evaluate.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="labelled images")
     evaluate.add_argument(
-        "--report", type=Path, default=None, metavar="HTML", help="also write the report here"
+        "--report",
+        type=Path,
+        default=None,
+        metavar="HTML",
+        help="also write the report as an HTML page here ('-': standard output, and the "
+        "text report goes to standard error)",
     )
     evaluate.add_argument(
-        "--json", type=Path, default=None, metavar="FILE", help="also write the figures as JSON"
+        "--json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the figures as JSON here ('-': standard output, and the text "
+        "report goes to standard error)",
     )
     evaluate.add_argument(
         "--positive",
@@ -476,7 +486,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="test set to check for leakage, in any of the layouts DATA_DIR may have",
     )
     audit.add_argument(
-        "--json", type=Path, default=None, metavar="FILE", help="also write the findings as JSON"
+        "--json",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the findings as JSON here ('-': standard output, and the text "
+        "findings go to standard error)",
     )
     audit.add_argument(
         "--strict",
@@ -513,6 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     skinlesion ...
     0
     """
+    from skinlesion._hints import command_line
+
     argv = list(sys.argv[1:] if argv is None else argv)
     args: argparse.Namespace | None = None
     try:
@@ -532,7 +549,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"(see '{PROG} --help')",
                 status=EXIT_USAGE,
             )
-        with _quiet_libraries(args.verbose):
+        with _quiet_libraries(args.verbose), command_line():  # messages name options
             return int(args.handler(args) or EXIT_OK)
     except CommandError as err:
         return _fail(str(err), err.status)
@@ -811,7 +828,7 @@ def _load_model(path: Path, tta: int | None = None) -> Any:
         try:
             _check_tta(tta, clf.input_shape_[:2])
         except ValueError as err:
-            raise CommandError(_one_line(err).replace("use tta=4", "use --tta 4")) from None
+            raise CommandError(_one_line(err)) from None
         clf.set_params(tta=tta)
     return clf
 
@@ -828,11 +845,21 @@ def _report(clf: Any, X: Any, y: Any, *, positive: str | None, args: Any) -> Any
     return clinical_report.from_estimator(clf, X, y, **kwargs)
 
 
+def _check_matplotlib(option: str) -> None:
+    """Refuse an option that draws plots when matplotlib is missing, before the long work."""
+    from skinlesion.metrics.displays._common import NO_MATPLOTLIB, pyplot
+
+    try:
+        pyplot()
+    except ImportError:
+        raise CommandError(f"{option} draws plots: {NO_MATPLOTLIB}") from None
+
+
 def _save_figure(display: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
+    from skinlesion.metrics.displays._common import pyplot
 
     display.figure_.savefig(path, dpi=110)
-    plt.close(display.figure_)
+    pyplot().close(display.figure_)
     return path
 
 
@@ -843,8 +870,25 @@ def _plot_history(clf: Any, path: Path) -> Path:
     return _save_figure(TrainingHistoryDisplay.from_estimator(clf), path)
 
 
-def _save_figures(out: Path, clf: Any, y_true: Any, proba: Any, report: Any) -> list[Path]:
-    """Save the training history, the confusion matrix and the HTML report in ``out``."""
+def _about(model: Path, data: str) -> dict[str, str]:
+    """What an HTML report evaluated: the model file (and when it was saved), data, date."""
+    import time
+
+    def when(seconds: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+    saved = f" (saved {when(model.stat().st_mtime)})" if model.is_file() else ""
+    return {
+        "Model": os.path.abspath(model) + saved,
+        "Data": data,
+        "Date": when(time.time()),
+    }
+
+
+def _save_figures(
+    out: Path, clf: Any, y_true: Any, proba: Any, report: Any, data: str
+) -> list[Path]:
+    """Save the training history, the confusion matrix and the report (HTML, JSON) in ``out``."""
     from skinlesion.metrics import ConfusionMatrixDisplay, RocCurveDisplay
 
     written = [_plot_history(clf, out / "history.png")]
@@ -853,7 +897,9 @@ def _save_figures(out: Path, clf: Any, y_true: Any, proba: Any, report: Any) -> 
     display = RocCurveDisplay.from_predictions(y_true, proba, classes=clf.classes_)
     written.append(_save_figure(display, out / "roc.png"))
     written.append(out / "report.html")
-    report.to_html(written[-1], overwrite=True)
+    report.to_html(written[-1], overwrite=True, about=_about(out / "model.skl", data))
+    written.append(out / "report.json")
+    written[-1].write_text(_to_json(report.to_dict()), encoding="utf-8")
     return written
 
 
@@ -881,6 +927,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"least {max(10 * args.n_classes, 40)}",
             status=EXIT_USAGE,
         )
+    if _is_stdout(args.out):
+        raise CommandError(
+            "--out - : the model, figures and HTML report are several files and cannot go "
+            "to standard output; give a folder such as demo_out",
+            status=EXIT_USAGE,
+        )
     if args.out is not None:
         if args.out.exists() and not args.out.is_dir():
             raise CommandError(f"--out {str(args.out)!r} exists and is not a folder")
@@ -890,6 +942,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                 f"--out {str(args.out)!r} cannot be created: {str(blocker)!r} is a file, not a "
                 "folder; choose another path"
             )
+        _check_matplotlib("--out")
         args.out.mkdir(parents=True, exist_ok=True)
         _check_output(args.out / "model.skl", "--out")
 
@@ -923,13 +976,23 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.out is not None:
         model_path = args.out / "model.skl"
         clf.save(model_path)
-        written = [model_path, *_save_figures(args.out, clf, y_test, proba, report)]
+        data = (
+            f"{len(X_test)} held-out synthetic lesions (skinlesion demo --n-samples "
+            f"{args.n_samples} --n-classes {args.n_classes} --random-state {args.random_state})"
+        )
+        written = [model_path, *_save_figures(args.out, clf, y_test, proba, report, data)]
         print("wrote " + ", ".join(str(p) for p in written))
     return EXIT_OK
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     out: Path = args.out
+    if _is_stdout(out):
+        raise CommandError(
+            "--out - : the model file (and its history plot beside it) cannot go to standard "
+            "output; give a file name such as model.skl",
+            status=EXIT_USAGE,
+        )
     if out.is_dir():
         raise CommandError(f"--out {str(out)!r} is a folder; give a file name such as model.skl")
     if out.exists() and not args.overwrite:
@@ -966,8 +1029,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     _fit(args, model, X, y, groups)
     clf = _final_estimator(model)  # samplers act at fit only: the classifier is the model
     _save_or_rescue(clf, out)
-    history_path = _plot_history(clf, out.with_name(out.name + ".history.png"))
-    print(f"wrote {out} (classes: {', '.join(map(str, clf.classes_))}) and {history_path}")
+    written = f"wrote {out} (classes: {', '.join(map(str, clf.classes_))})"
+    try:
+        history_path = _plot_history(clf, out.with_name(out.name + ".history.png"))
+    except ImportError as err:  # no matplotlib: the model is saved, the plot is a by-product
+        _note(args, f"{PROG}: note: no history plot: {err}")
+        print(written)
+    else:
+        print(f"{written} and {history_path}")
     return EXIT_OK
 
 
@@ -1012,8 +1081,16 @@ def _rebalancer(kind: str, random_state: int) -> Any:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
+    if _is_stdout(args.report) and _is_stdout(args.json):
+        raise CommandError(
+            "--report - and --json - cannot both go to standard output; write one of them "
+            "to a file",
+            status=EXIT_USAGE,
+        )
+    if args.report is not None:
+        _check_matplotlib("--report")
     for option, path in (("--report", args.report), ("--json", args.json)):
-        if path is not None:
+        if path is not None and not _is_stdout(path):
             _check_output(
                 path, option, example="report.html" if option == "--report" else "report.json"
             )
@@ -1036,14 +1113,40 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     _note(args, f"predicting {len(X)} images in {str(args.data_dir)!r} ({_class_counts(y)})")
     _start_tensorflow(args)
     report = _report(clf, X, y, positive=args.positive, args=args)
-    print(report)
+    _print_result(args, report, args.report, args.json)
     if args.report is not None:
-        report.to_html(args.report, overwrite=True)
-        _note(args, f"wrote {args.report}")
+        about = _about(args.model, f"{os.path.abspath(args.data_dir)} ({data['layout']} layout)")
+        _write_output(args, args.report, report.to_html(about=about))
     if args.json is not None:
-        args.json.write_text(json.dumps(report.to_dict(), indent=2, default=_jsonable) + "\n")
-        _note(args, f"wrote {args.json}")
+        _write_output(args, args.json, _to_json(report.to_dict()))
     return EXIT_OK
+
+
+def _is_stdout(path: Path | None) -> bool:
+    """Whether an output option names standard output (``-``, as the convention has it)."""
+    return path is not None and str(path) == "-"
+
+
+def _print_result(args: argparse.Namespace, result: Any, *outputs: Path | None) -> None:
+    """Print ``result`` as text: on stdout, or on stderr when an output option took stdout."""
+    if not any(_is_stdout(p) for p in outputs):
+        print(result)
+    elif not args.quiet:
+        print(result, file=sys.stderr)
+
+
+def _write_output(args: argparse.Namespace, path: Path, text: str) -> None:
+    """Write ``text`` to the file of an output option, or to stdout for ``-``."""
+    if _is_stdout(path):
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        sys.stdout.flush()
+        return
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    _note(args, f"wrote {path}")
+
+
+def _to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, default=_jsonable) + "\n"
 
 
 def _jsonable(value: Any) -> Any:
@@ -1139,15 +1242,14 @@ def _audit_source(path: Path, what: str) -> Path:
 def _cmd_audit(args: argparse.Namespace) -> int:
     from skinlesion import datasets
 
-    if args.json is not None:
+    if args.json is not None and not _is_stdout(args.json):
         _check_output(args.json, "--json", example="audit.json")
     train = _audit_source(args.data_dir, "data folder")
     test = None if args.test is None else _audit_source(args.test, "test folder")
     result = datasets.audit(train, test=test)
-    print(result)
+    _print_result(args, result, args.json)
     if args.json is not None:
-        args.json.write_text(json.dumps(result.to_dict(), indent=2, default=_jsonable) + "\n")
-        _note(args, f"wrote {args.json}")
+        _write_output(args, args.json, _to_json(result.to_dict()))
     if args.strict and not result.ok:
         return EXIT_PROBLEMS
     return EXIT_OK

@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from skinlesion._hints import fix
+
 __all__ = [
     "IMAGE_EXTENSIONS",
     "ImageReadError",
@@ -90,16 +92,21 @@ class ImageReadError(ValueError):
         if len(self.failures) == 1:
             message = (
                 f"cannot read image {self.path!r}: {reason}. Check that the file is a complete "
-                "JPEG, PNG, BMP or TIFF image, or remove it from the data set "
-                "(skinlesion.datasets.audit lists unreadable files)."
+                "JPEG, PNG, BMP or TIFF image, or remove it from the data set ("
+                + fix("skinlesion.datasets.audit", cli="`skinlesion audit FOLDER`")
+                + " lists unreadable files)."
             )
         else:
             shown = self.failures[: self.max_listed]
             listed = "; ".join(f"{p!r} ({r})" for p, r in shown)
             more = len(self.failures) - len(shown)
             rest = (
-                f"; and {more} more (the error's 'failures' attribute, or "
-                "skinlesion.datasets.audit / `skinlesion audit`, lists them all)"
+                f"; and {more} more ("
+                + fix(
+                    "the error's 'failures' attribute, or skinlesion.datasets.audit,",
+                    cli="`skinlesion audit FOLDER`",
+                )
+                + " lists them all)"
                 if more
                 else ""
             )

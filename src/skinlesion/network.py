@@ -1,6 +1,6 @@
 """The convolutional network, as a pure function of its hyperparameters.
 
-:func:`build_cnn` returns an uncompiled Keras model; training (optimizer, seeds,
+:func:`~skinlesion.build_cnn` returns an uncompiled Keras model; training (optimizer, seeds,
 class weights, early stopping) belongs to :class:`skinlesion.LesionClassifier`.
 
 A network is a *trunk* (everything up to the global pooling layer, ``"pool"``:
@@ -174,7 +174,7 @@ def build_cnn(
         ``convs_per_block`` give the same convolutions either way, plus one
         1x1 projection per block whose channels change (a few % more FLOPs).
     augment : bool or dict, default=True
-        On-the-fly augmentation (see :func:`resolve_augmentation`).
+        On-the-fly augmentation (see :func:`~skinlesion.network.resolve_augmentation`).
     color_constancy : float, default=None
         Divide out each image's illuminant, estimated by the shades-of-grey
         method with this Minkowski power (6 is the usual choice for dermoscopy,
@@ -356,7 +356,7 @@ def trunk_layers(model: Any) -> list[Any]:
     Parameters
     ----------
     model : keras.Model
-        A network built by :func:`build_cnn`.
+        A network built by :func:`~skinlesion.build_cnn`.
 
     Returns
     -------
@@ -383,7 +383,7 @@ def trunk_spec(model: Any) -> dict[str, Any]:
     Parameters
     ----------
     model : keras.Model
-        A network built by :func:`build_cnn` (a fitted classifier's ``model_``).
+        A network built by :func:`~skinlesion.build_cnn` (a fitted classifier's ``model_``).
 
     Returns
     -------
@@ -391,7 +391,7 @@ def trunk_spec(model: Any) -> dict[str, Any]:
         ``backbone`` (the Keras application's name, or ``None`` for the custom
         CNN) and ``channels`` (of the input images); for the custom CNN also
         ``filters``, ``kernel_size``, ``convs_per_block`` (one count per block),
-        ``batch_norm`` and ``block``, as :func:`build_cnn` takes them.
+        ``batch_norm`` and ``block``, as :func:`~skinlesion.build_cnn` takes them.
 
     Examples
     --------
@@ -445,7 +445,7 @@ def copy_trunk(source: Any, target: Any) -> None:
     Parameters
     ----------
     source, target : keras.Model
-        Networks built by :func:`build_cnn`; ``target`` is changed in place.
+        Networks built by :func:`~skinlesion.build_cnn`; ``target`` is changed in place.
 
     Examples
     --------

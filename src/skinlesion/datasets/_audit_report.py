@@ -20,6 +20,7 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from sklearn.utils import Bunch
 
+from skinlesion._hints import fix
 from skinlesion.datasets._diagnoses import agree
 
 __all__ = ["AuditReport", "DuplicateGroup"]
@@ -421,12 +422,14 @@ class AuditReport:
             lines.append("  no duplicates, conflicting labels, leaks or unreadable files found")
         else:
             n_drop = int((~self.keep_mask()).sum())
-            lines.append(f"  report.deduplicated() drops {n_drop} image(s) for a leak-free set")
+            drops = fix("report.deduplicated() drops", cli="drop")
+            lines.append(f"  {drops} {n_drop} image(s) for a leak-free set")
             n_leak = int((~self.keep_mask(leaks_only=True)).sum())
             if n_leak:
+                drops = fix("report.without_leaks() drops", cli="or drop")
                 lines.append(
-                    f"  report.without_leaks() drops only the {n_leak} copies of images in "
-                    "another split (the test split stays whole)"
+                    f"  {drops} only the {n_leak} copies of images in another split (the test "
+                    "split stays whole)"
                 )
         return "\n".join(lines)
 

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from sklearn.utils import Bunch
 
+from skinlesion._hints import fix
 from skinlesion.datasets._cache import decode_files, resolve_cache_dir
 from skinlesion.images import (
     IMAGE_EXTENSIONS,
@@ -269,8 +270,11 @@ def load_image_folder(
                 split_names = ", ".join(p.name for p in classes[:4])
                 raise ValueError(
                     f"{os.fspath(root)!r} holds folders of class folders ({split_names}), not "
-                    f"class folders: load one of them, for example "
-                    f"load_image_folder({os.fspath(folder)!r})."
+                    "class folders: "
+                    + fix(
+                        f"load one of them, for example load_image_folder({os.fspath(folder)!r}).",
+                        cli=f"give one of them, for example {os.fspath(folder)!r}.",
+                    )
                 )
         nested.extend(subs)
         ignored.extend(others)
@@ -284,7 +288,10 @@ def load_image_folder(
             raise ValueError(
                 f"{os.fspath(root)!r} holds {len(loose)} image file(s) but no class folders; the "
                 "layout is root/<class name>/<image>. Move the images into one folder per class "
-                "(or read unlabelled images with skinlesion.images.read_images)."
+                + fix(
+                    "(or read unlabelled images with skinlesion.images.read_images).",
+                    cli="(or predict unlabelled images with `skinlesion predict MODEL FOLDER`).",
+                )
             )
         raise ValueError(
             f"no image files found in class folders under {os.fspath(root)!r}; the layout is "

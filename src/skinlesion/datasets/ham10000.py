@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import Bunch
 
+from skinlesion._hints import fix
 from skinlesion.datasets.folders import _check_errors, _check_root, load_files
 from skinlesion.images import Size, as_size, list_image_files
 
@@ -170,8 +171,12 @@ def load_ham10000(
     unknown = sorted(set(meta["dx"]) - set(HAM10000_CLASSES))
     if unknown and labels == "name":
         raise ValueError(
-            f"unknown diagnosis code(s) {unknown} in the metadata; use labels='code' to keep "
-            f"them as they are (known codes: {sorted(HAM10000_CLASSES)})."
+            f"unknown diagnosis code(s) {unknown} in the metadata; "
+            + fix(
+                "use labels='code' to keep them as they are",
+                cli="correct the dx column of the metadata",
+            )
+            + f" (known codes: {sorted(HAM10000_CLASSES)})."
         )
     index = _index_images(root)
     found = np.array([iid in index for iid in meta["image_id"]], dtype=bool)

@@ -41,7 +41,7 @@ def isic_scores(y_true: Any, y_score: Any, *, classes: Any = None) -> dict[str, 
     -------
     scores : dict
         ``"per_category"``: ``{class: {figure: value}}`` with the figures of
-        :data:`ISIC_FIGURES`; ``"macro_average"``: ``{figure: mean over
+        ``skinlesion.metrics.isic.ISIC_FIGURES``; ``"macro_average"``: ``{figure: mean over
         classes}``; ``"aggregate"``: ``{"balanced_accuracy": value}``. AUC, AP and
         ``auc_sens_80`` of a class absent from y_true are NaN (the official
         scorer fails there).

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +75,7 @@ class ClinicalReport:
     isic : dict
         The ISIC challenge block: ``"per_category"`` ``{class: {figure:
         Estimate}}``, ``"macro_average"`` and ``"aggregate"``, computed as the
-        official scorer does (see :mod:`skinlesion.metrics.isic`).
+        official scorer does (see :func:`~skinlesion.metrics.isic_scores`).
     settings : dict
         How the figures were computed: n_samples, confidence, n_bootstraps,
         stratified, n_bins, random_state, threshold_source, notes.
@@ -338,6 +338,7 @@ class ClinicalReport:
         *,
         plots: bool = True,
         overwrite: bool = False,
+        about: Mapping[str, Any] | None = None,
     ) -> str:
         """The report as one self-contained HTML page (plots embedded as PNG).
 
@@ -349,9 +350,14 @@ class ClinicalReport:
         plots : bool, default=True
             Embed the confusion matrix, ROC curves, reliability diagram, and (when
             the report came from :meth:`from_estimator`) the training history and
-            the worst mistakes.
+            the worst mistakes. Plots need matplotlib (``pip install
+            "skinlesion[plot]"``); ``plots=False`` gives the tables alone.
         overwrite : bool, default=False
             Replace ``path`` if it exists.
+        about : mapping of str to str, default=None
+            What was evaluated, shown under the title in the given order as
+            "name: text" lines, for example ``{"Model": "model.skl", "Data":
+            "Test/", "Date": "2025-06-01"}`` (``skinlesion evaluate`` fills it in).
 
         Returns
         -------
@@ -365,9 +371,23 @@ class ClinicalReport:
         ...                     n_bootstraps=50, random_state=0)
         >>> r.to_html(plots=False).startswith("<!DOCTYPE html>")
         True
+        >>> "<b>Model</b>: model.skl" in r.to_html(plots=False, about={"Model": "model.skl"})
+        True
         """
         from skinlesion.metrics.render import to_html
 
+        if plots:
+            from skinlesion.metrics.displays._common import pyplot
+
+            try:
+                pyplot()
+            except ImportError as err:
+                raise ImportError(f"{err}; or pass plots=False for the tables alone") from None
+        if about is not None and not isinstance(about, Mapping):
+            raise TypeError(
+                f"about must be a mapping such as {{'Model': 'model.skl'}}, got "
+                f"{type(about).__name__}."
+            )
         if path is not None:
             path = os.fspath(path)
             if os.path.exists(path) and not overwrite:
@@ -378,7 +398,7 @@ class ClinicalReport:
             folder = os.path.dirname(os.path.abspath(path))
             if not os.path.isdir(folder):
                 raise FileNotFoundError(f"the folder {folder!r} does not exist; create it first.")
-        html = to_html(self, plots=plots)
+        html = to_html(self, plots=plots, about=about)
         if path is not None:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(html)

@@ -7,13 +7,19 @@ from typing import Any
 
 import numpy as np
 
+#: Why a plot cannot be drawn without matplotlib, and how to get it.
+NO_MATPLOTLIB = (
+    "plots need matplotlib, which skinlesion installs only with its 'plot' extra: "
+    'pip install "skinlesion[plot]" (or pip install matplotlib)'
+)
+
 
 def pyplot() -> Any:
-    """``matplotlib.pyplot``, imported on first use."""
+    """``matplotlib.pyplot``, imported on first use; an ImportError naming the extra."""
     try:
         import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - matplotlib is a dependency
-        raise ImportError("plotting needs matplotlib: pip install matplotlib") from None
+    except ImportError:
+        raise ImportError(NO_MATPLOTLIB) from None
     return plt
 
 

@@ -10,7 +10,7 @@ import base64
 import html
 import io
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from skinlesion.metrics._validation import external_stacklevel
@@ -24,13 +24,16 @@ table { border-collapse: collapse; margin: 0.6em 0 1.2em; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f3f4f6; }
-ul.intro { color: #444; } figure { margin: 1em 0; } figcaption { color: #555; font-size: 0.9em; }
+ul.intro { color: #444; } ul.about { list-style: none; padding: 0; }
+figure { margin: 1em 0; } figcaption { color: #555; font-size: 0.9em; }
 img { max-width: 100%; }
 """
 
 
 def _figure_to_data_uri(fig: Any) -> str:
-    import matplotlib.pyplot as plt
+    from skinlesion.metrics.displays._common import pyplot
+
+    plt = pyplot()
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
@@ -126,7 +129,16 @@ def to_html_fragment(report: Any) -> str:
     return "<div>" + "\n".join(parts) + "</div>"
 
 
-def to_html(report: Any, *, plots: bool = True) -> str:
+def _about(about: Mapping[str, Any] | None) -> list[str]:
+    if not about:
+        return []
+    items = "".join(
+        f"<li><b>{html.escape(str(k))}</b>: {html.escape(str(v))}</li>" for k, v in about.items()
+    )
+    return [f'<ul class="about">{items}</ul>']
+
+
+def to_html(report: Any, *, plots: bool = True, about: Mapping[str, Any] | None = None) -> str:
     """The page as a string (``ClinicalReport.to_html`` writes it to a file)."""
     title = "Clinical evaluation report"
     if report.positive_label:
@@ -137,6 +149,7 @@ def to_html(report: Any, *, plots: bool = True) -> str:
         f"<title>{html.escape(title)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
+        *_about(about),
         _intro(report),
     ]
     for table_title, header, rows in tables(report):
