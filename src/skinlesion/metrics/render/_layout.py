@@ -49,6 +49,8 @@ def tables(report: Any, fmt: str = ".3f") -> list[Table]:
     if report.positive is not None:
         title = f"Positive class: {report.positive_label} vs the rest"
         out.append((title, figure_header, _figure_rows("positive", report.positive, fmt)))
+    if report.referral:
+        out.append(_referral_table(report, fmt))
     isic = report.isic
     rows = [
         [str(c), *[format(figs[f].value, ".4f") for f in ISIC_FIGURES]]
@@ -69,6 +71,21 @@ def tables(report: Any, fmt: str = ".3f") -> list[Table]:
     return out
 
 
+def _referral_table(report: Any, fmt: str) -> Table:
+    """One row per share referred: the figures on the cases kept."""
+    first = next(iter(report.referral.values()))
+    header = ["referred"]
+    for name in first:
+        section = "referral_positive" if name in ("sensitivity", "specificity") else "referral"
+        prefix = f"{report.referral_label} " if section == "referral_positive" else ""
+        header.append(prefix + label(section, name))
+    rows = [
+        [f"{100 * share:g} %", *[_cell(e, fmt) for e in figures.values()]]
+        for share, figures in report.referral.items()
+    ]
+    return "Referral of the least-confident cases: figures on the cases kept", header, rows
+
+
 def intro(report: Any) -> list[str]:
     """The lines before the tables: what was computed and how to read it."""
     s = report.settings
@@ -87,5 +104,10 @@ def intro(report: Any) -> list[str]:
             f"({report.positive['prevalence']:.3f}); they change with the population."
         )
         lines.append(f"Operating point: {s['threshold_source']}.")
+    if report.referral:
+        lines.append(
+            "Referral: the cases with the lowest top probability go to a dermatologist; "
+            "the figures are on the cases kept, with bootstrap intervals."
+        )
     lines.extend(s["notes"])
     return lines

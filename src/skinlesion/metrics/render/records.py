@@ -22,6 +22,9 @@ def to_dict(report: Any) -> dict[str, Any]:
         "per_class": {str(c): _block(v) for c, v in report.per_class.items()},
         "overall": _block(report.overall),
         "positive": None if report.positive is None else _block(report.positive),
+        "referral": None
+        if report.referral is None
+        else {f"{share:g}": _block(v) for share, v in report.referral.items()},
         "isic": {
             "per_category": {str(c): _block(v) for c, v in isic["per_category"].items()},
             "macro_average": _block(isic["macro_average"]),
@@ -38,6 +41,10 @@ def rows(report: Any) -> list[dict[str, Any]]:
     blocks.append(("overall", None, report.overall))
     if report.positive is not None:
         blocks.append(("positive", report.positive_label, report.positive))
+    blocks += [
+        ("referral", f"{100 * share:g} % referred", figs)
+        for share, figs in (report.referral or {}).items()
+    ]
     blocks += [("isic", c, figs) for c, figs in report.isic["per_category"].items()]
     blocks.append(("isic", "macro_average", report.isic["macro_average"]))
     blocks.append(("isic", None, report.isic["aggregate"]))
