@@ -18,6 +18,7 @@ the report, the scores and the displays only arrange and draw its figures.
 * :func:`wilson_interval`, :func:`bootstrap_interval`: the interval machinery.
 * Displays (matplotlib, imported only when drawing): :class:`ConfusionMatrixDisplay`,
   :class:`RocCurveDisplay`, :class:`ReliabilityDisplay`, :class:`ReferralCurveDisplay`,
+  :class:`SubgroupDisplay`,
   :class:`TrainingHistoryDisplay`, :class:`SampleImagesDisplay`,
   :class:`WorstMistakesDisplay`.
 
@@ -59,6 +60,7 @@ from skinlesion.metrics.operating_points import (
 )
 from skinlesion.metrics.referral import ReferralCurve, referral_curve
 from skinlesion.metrics.report import ClinicalReport, clinical_report
+from skinlesion.metrics.subgroups import SubgroupGap
 
 # Displays live in a module that imports matplotlib only when drawing; loading the
 # module itself is cheap, but it is still loaded on first use.
@@ -67,6 +69,7 @@ _DISPLAYS = {
     "RocCurveDisplay",
     "ReferralCurveDisplay",
     "ReliabilityDisplay",
+    "SubgroupDisplay",
     "TrainingHistoryDisplay",
     "SampleImagesDisplay",
     "WorstMistakesDisplay",
@@ -82,6 +85,8 @@ __all__ = [
     "ReliabilityDisplay",
     "RocCurveDisplay",
     "SampleImagesDisplay",
+    "SubgroupDisplay",
+    "SubgroupGap",
     "TrainingHistoryDisplay",
     "WorstMistakesDisplay",
     "bootstrap_indices",

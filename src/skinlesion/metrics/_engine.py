@@ -265,7 +265,8 @@ class Plan:
     are where the ROC curve is read; ``n_bins`` are the ECE's bins. ``referral``
     are the shares of least-confident cases referred, and ``referral_mask`` the
     positive class(es) whose sensitivity is read on the cases kept (at the
-    operating threshold when it is ``mask``, at 0.5 otherwise).
+    operating threshold when it is ``mask``, at 0.5 otherwise). ``subgroups`` holds
+    one array per metadata column: each image's subgroup, ``0 .. n_groups - 1``.
     """
 
     n_classes: int
@@ -277,6 +278,7 @@ class Plan:
     n_bins: int = 15
     referral: Sequence[float] = ()
     referral_mask: np.ndarray | None = None
+    subgroups: Sequence[np.ndarray] = ()
 
 
 def rates(c: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -452,6 +454,60 @@ def figures(codes: np.ndarray, proba: np.ndarray, plan: Plan, W: np.ndarray) -> 
             threshold = out[("positive", "threshold")]
         confidence = proba.max(axis=1)
         out.update(referral_figures(codes, proba, confidence, plan.referral, W, mask, threshold))
+    if plan.subgroups:
+        threshold = None if plan.mask is None else out[("positive", "threshold")]
+        out.update(subgroup_figures(codes, proba, plan.subgroups, W, plan.mask, threshold))
+    return out
+
+
+def subgroup_figures(
+    codes: np.ndarray,
+    proba: np.ndarray,
+    groups: Sequence[np.ndarray],
+    W: np.ndarray,
+    mask: np.ndarray | None = None,
+    threshold: Any = 0.5,
+) -> Figures:
+    """Figures of each subgroup of each metadata column.
+
+    ``groups[c][i]`` is image ``i``'s subgroup in column ``c``. Keys
+    ``("subgroup", c, j, figure)``: n, balanced_accuracy and roc_auc (the
+    positive class's against the rest, or without ``mask`` the macro one-vs-rest
+    AUC of the classes present), and with ``mask`` the counts tp, fp, fn, tn,
+    sensitivity and specificity at ``threshold`` (a float or one per row). Each
+    subgroup is its own columns of ``W``, so the figures are the report's on
+    those images alone.
+    """
+    k = proba.shape[1]
+    onehot = np.eye(k)[codes]
+    right = onehot * (proba.argmax(axis=1) == codes)[:, None]
+    if mask is not None:
+        y, called = _positive_calls(codes, proba, mask, threshold)
+        s = proba[:, mask].sum(axis=1)
+    out: Figures = {}
+    for c, g in enumerate(groups):
+        for j in range(int(g.max()) + 1):
+            m = np.flatnonzero(g == j)
+            Wm = W[:, m]
+            block = {
+                "n": Wm.sum(axis=1),
+                "balanced_accuracy": _nanmean(_div(Wm @ right[m], Wm @ onehot[m])),
+            }
+            if mask is not None:
+                cm = called[m] if called.ndim == 1 else called[:, m]
+                cnt = counts(Wm, y[m], cm)
+                block.update(cnt)
+                r = rates(cnt)
+                block.update(sensitivity=r["sensitivity"], specificity=r["specificity"])
+                curve = Curve(Wm, y[m], s[m])
+                block["roc_auc"] = np.where(curve.undefined(), np.nan, curve.auc())
+            else:
+                aucs = np.full((W.shape[0], k), np.nan)
+                for i in range(k):
+                    curve = Curve(Wm, codes[m] == i, proba[m, i])
+                    aucs[:, i] = np.where(curve.undefined(), np.nan, curve.auc())
+                block["roc_auc"] = _nanmean(aucs)
+            out.update({("subgroup", c, j, name): v for name, v in block.items()})
     return out
 
 

@@ -138,6 +138,16 @@ TABLE: dict[str, tuple[Row, ...]] = {
         Row("sensitivity", "sensitivity", BOOTSTRAP),
         Row("specificity", "specificity", BOOTSTRAP),
     ),
+    # each subgroup of a metadata column (see metrics.subgroups)
+    "subgroup": (
+        Row("n", "n", None),
+        Row("balanced_accuracy", "balanced accuracy", BOOTSTRAP),
+        Row("roc_auc", "ROC AUC", BOOTSTRAP),
+    ),
+    "subgroup_positive": (
+        Row("sensitivity", "sensitivity", _w("tp", "fn")),
+        Row("specificity", "specificity", _w("tn", "fp")),
+    ),
     "isic_macro": tuple(Row(f, f, BOOTSTRAP) for f in ISIC_FIGURES),
     "isic_aggregate": (Row("balanced_accuracy", "balanced accuracy", BOOTSTRAP),),
 }

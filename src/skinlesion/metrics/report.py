@@ -34,6 +34,8 @@ from skinlesion.metrics._validation import (
 from skinlesion.metrics.calibration import DEFAULT_N_BINS, _check_n_bins
 from skinlesion.metrics.intervals import _check_n_bootstraps
 from skinlesion.metrics.referral import referral_positive
+from skinlesion.metrics.subgroups import MIN_SUBGROUP_SIZE, check_subgroups
+from skinlesion.metrics.subgroups import sections as subgroup_sections
 
 __all__ = ["ClinicalReport", "clinical_report"]
 
@@ -79,6 +81,13 @@ class ClinicalReport:
         sensitivity and specificity. None when ``referral=()``.
     referral_label : str or None
         The class(es) whose sensitivity the referral section gives.
+    subgroups : dict or None
+        ``{column: {"groups": {subgroup: {figure: Estimate}}, "small": [subgroup,
+        ...], "gaps": {figure: SubgroupGap}}}`` from ``subgroups=``: per subgroup
+        n, sensitivity and specificity of the positive class (when there is
+        one), balanced_accuracy and roc_auc; the subgroups too small to say
+        anything; and for each figure the largest gap between the other subgroups
+        (see :class:`~skinlesion.metrics.subgroups.SubgroupGap`).
     positive_label : str or None
         Name of the positive class(es).
     positive_classes : list or None
@@ -118,6 +127,7 @@ class ClinicalReport:
     positive_classes: list | None = None
     referral: dict | None = None
     referral_label: str | None = None
+    subgroups: dict | None = None
     history: dict | None = None
     images: Any = None
 
@@ -136,6 +146,8 @@ class ClinicalReport:
         fixed_sensitivities: Sequence[float] = FIXED_SENSITIVITIES,
         fixed_specificities: Sequence[float] = FIXED_SPECIFICITIES,
         referral: Sequence[float] = REFERRAL_FRACTIONS,
+        subgroups: Any = None,
+        min_subgroup_size: int = MIN_SUBGROUP_SIZE,
         n_bootstraps: int = 1000,
         confidence: float = 0.95,
         stratify: bool = True,
@@ -174,6 +186,13 @@ class ClinicalReport:
         )
         if plan.referral_mask is not None and mask is not None:
             plan.referral_mask = mask  # the same object: read at the operating threshold
+        columns = None if subgroups is None else check_subgroups(subgroups, codes.size)
+        if columns is not None:
+            plan.subgroups = [groups for _, _, groups in columns]
+            if isinstance(min_subgroup_size, bool) or not isinstance(
+                min_subgroup_size, (int, np.integer)
+            ):
+                raise ValueError(f"min_subgroup_size must be an int, got {min_subgroup_size!r}.")
         names = classes_arr.tolist()
         notes = warn_absent_classes(codes, names)
         label = None if mask is None else positive_label(mask, classes_arr)
@@ -196,6 +215,11 @@ class ClinicalReport:
         return cls(
             classes=names,
             **sections(plan, point, samples, confidence, names),
+            subgroups=None
+            if columns is None
+            else subgroup_sections(
+                columns, plan, point, samples, confidence, int(min_subgroup_size)
+            ),
             positive_label=label,
             positive_classes=None if mask is None else classes_arr[mask].tolist(),
             referral_label=(
@@ -438,6 +462,8 @@ def clinical_report(
     fixed_sensitivities: Sequence[float] = FIXED_SENSITIVITIES,
     fixed_specificities: Sequence[float] = FIXED_SPECIFICITIES,
     referral: Sequence[float] = REFERRAL_FRACTIONS,
+    subgroups: Any = None,
+    min_subgroup_size: int = MIN_SUBGROUP_SIZE,
     n_bootstraps: int = 1000,
     confidence: float = 0.95,
     stratify: bool = True,
@@ -479,6 +505,18 @@ def clinical_report(
         Shares of the least-confident cases (lowest top probability) referred to a
         dermatologist; the ``referral`` section gives the figures on the cases kept
         (see :func:`~skinlesion.metrics.referral_curve`). ``()`` leaves it out.
+    subgroups : DataFrame, mapping or array-like, default=None
+        Metadata per image, in the order of ``y_true``: a DataFrame, a mapping of
+        column name to values (``{"sex": ..., "age": ...}``) or one array. The
+        ``subgroups`` section gives each subgroup's n, sensitivity, specificity,
+        balanced accuracy and ROC AUC with intervals, and the largest gap between
+        subgroups with its bootstrap interval. Numeric columns with many values
+        are binned (age in bands <30, 30-44, 45-59, 60-74, 75+; others in
+        quartiles); missing values form an "unknown" subgroup.
+    min_subgroup_size : int, default=30
+        Subgroups with fewer images (or, with a positive class, fewer than 5
+        positive or 5 negative cases) are marked too small and left out of the
+        gaps; they are still shown.
     n_bootstraps : int, default=1000
         Bootstrap resamples for the intervals of non-proportions (0: no bootstrap,
         intervals NaN).
@@ -548,6 +586,8 @@ def clinical_report(
         fixed_sensitivities=fixed_sensitivities,
         fixed_specificities=fixed_specificities,
         referral=referral,
+        subgroups=subgroups,
+        min_subgroup_size=min_subgroup_size,
         n_bootstraps=n_bootstraps,
         confidence=confidence,
         stratify=stratify,

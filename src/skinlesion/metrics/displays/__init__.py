@@ -10,6 +10,7 @@ displays do. matplotlib is imported only when drawing.
 * :class:`RocCurveDisplay`: one-vs-rest ROC curves, bootstrap band, operating point.
 * :class:`ReliabilityDisplay`: reliability diagram with the confidence histogram.
 * :class:`ReferralCurveDisplay`: the figures as the least-confident cases are referred.
+* :class:`SubgroupDisplay`: each subgroup's figures with their intervals (forest plot).
 * :class:`TrainingHistoryDisplay`: loss and accuracy per epoch from ``history_``.
 * :class:`SampleImagesDisplay`: a grid of sample images per class.
 * :class:`WorstMistakesDisplay`: the most confident wrong predictions.
@@ -23,6 +24,7 @@ from skinlesion.metrics.displays.images import SampleImagesDisplay, WorstMistake
 from skinlesion.metrics.displays.referral import ReferralCurveDisplay
 from skinlesion.metrics.displays.reliability import ReliabilityDisplay
 from skinlesion.metrics.displays.roc_curve import RocCurveDisplay
+from skinlesion.metrics.displays.subgroups import SubgroupDisplay
 
 __all__ = [
     "ConfusionMatrixDisplay",
@@ -30,6 +32,7 @@ __all__ = [
     "ReliabilityDisplay",
     "RocCurveDisplay",
     "SampleImagesDisplay",
+    "SubgroupDisplay",
     "TrainingHistoryDisplay",
     "WorstMistakesDisplay",
 ]

@@ -95,6 +95,14 @@ def _plots(report: Any) -> list[tuple[str, str]]:
                 ),
             )
         )
+    for column in report.subgroups or {}:
+        makers.append(
+            (
+                f"Subgroups by {column}: each figure with its {100 * s['confidence']:g} % "
+                "interval; the dashed line is the whole test set.",
+                lambda column=column: d.SubgroupDisplay.from_report(report, column),
+            )
+        )
     if report.history:
         makers.append(
             ("Training history.", lambda: d.TrainingHistoryDisplay.from_history(report.history))
