@@ -9,7 +9,8 @@ Commands
     ``--init base.skl`` starts from the trunk of a model trained before, and
     ``--backbone NAME`` uses a Keras application as the trunk.
 ``skinlesion evaluate MODEL DATA_DIR``
-    Print the clinical report of a saved model on a labelled folder (``--report`` writes HTML).
+    Print the clinical report of a saved model on a labelled folder (``--report`` writes
+    HTML; ``--by sex --by age`` adds each subgroup of a HAM10000 folder's metadata).
 ``skinlesion predict MODEL IMAGE...``
     Print the predicted class and the probability of each class for each image.
 ``skinlesion audit DATA_DIR``
@@ -431,6 +432,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SEED",
         help="seed of the bootstrap (default: 0)",
     )
+    evaluate.add_argument(
+        "--by",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="also report each subgroup of this metadata column, with the largest gap "
+        "between subgroups (a HAM10000 folder: age, sex, localization, dx_type); repeat "
+        "for several",
+    )
     _tta_option(evaluate)
     _common(evaluate)
     evaluate.set_defaults(handler=_cmd_evaluate)
@@ -688,6 +698,7 @@ def _load_labelled(root: Path, *, image_size: int | None = None) -> dict[str, An
         "X": paths,
         "y": target,
         "groups": bunch.get("groups"),
+        "metadata": bunch.get("metadata"),
         "layout": layout,
         "target_names": list(bunch.get("target_names", sorted(set(target)))),
     }
@@ -816,11 +827,34 @@ def _load_model(path: Path, tta: int | None = None) -> Any:
     return clf
 
 
-def _report(clf: Any, X: Any, y: Any, *, positive: str | None, args: Any) -> Any:
+def _subgroups(columns: list[str], data: dict[str, Any], root: Path) -> dict | None:
+    """``{column: values}`` of the ``--by`` columns, from the folder's metadata."""
+    if not columns:
+        return None
+    metadata = data.get("metadata")
+    if metadata is None:
+        raise CommandError(
+            f"--by needs metadata per image, and {str(root)!r} is a {data['layout']} folder; "
+            "give a HAM10000 folder (HAM10000_metadata.csv beside images/)",
+            status=EXIT_USAGE,
+        )
+    usable = [c for c in metadata if c not in ("image_id", "lesion_id", "dx")]
+    unknown = [c for c in columns if c not in usable]
+    if unknown:
+        raise CommandError(
+            f"--by {unknown[0]!r} is not a metadata column; choose from {', '.join(usable)}",
+            status=EXIT_USAGE,
+        )
+    return {c: metadata[c] for c in dict.fromkeys(columns)}
+
+
+def _report(
+    clf: Any, X: Any, y: Any, *, positive: str | None, args: Any, subgroups: Any = None
+) -> Any:
     """The clinical report of ``clf`` on images ``X`` with labels ``y``."""
     from skinlesion.metrics import clinical_report
 
-    kwargs: dict[str, Any] = {"random_state": args.random_state}
+    kwargs: dict[str, Any] = {"random_state": args.random_state, "subgroups": subgroups}
     if positive is not None:
         kwargs["positive"] = positive
     if getattr(args, "n_bootstraps", None) is not None:
@@ -1020,6 +1054,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     clf = _load_model(args.model, args.tta)
     data = _load_labelled(args.data_dir)
     X, y = data["X"], np.asarray(data["y"])
+    subgroups = _subgroups(args.by, data, args.data_dir)
     known = {str(c) for c in clf.classes_}
     unknown = sorted({str(c) for c in y} - known)
     if unknown:
@@ -1035,7 +1070,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         )
     _note(args, f"predicting {len(X)} images in {str(args.data_dir)!r} ({_class_counts(y)})")
     _start_tensorflow(args)
-    report = _report(clf, X, y, positive=args.positive, args=args)
+    report = _report(clf, X, y, positive=args.positive, args=args, subgroups=subgroups)
     print(report)
     if args.report is not None:
         report.to_html(args.report, overwrite=True)
