@@ -22,7 +22,7 @@ from PIL import Image
 from skinlesion._progress import EpochProgress, format_duration
 from skinlesion.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, build_parser, main
 
-COMMANDS = ["demo", "train", "evaluate", "predict", "audit"]
+COMMANDS = ["demo", "train", "evaluate", "predict", "explain", "audit"]
 # Class -> base colour: distinct enough that one epoch learns something.
 COLOURS = {"melanoma": (60, 30, 20), "nevus": (170, 110, 80), "keratosis": (120, 160, 60)}
 
@@ -467,6 +467,17 @@ def test_evaluate_prints_report_and_writes_files(trained, tmp_path):
         assert name in result.stdout
     assert html.read_text().lstrip().lower().startswith("<!doctype html")
     assert isinstance(json.loads(figures.read_text()), dict)
+
+
+@pytest.mark.slow
+def test_explain_writes_the_maps_over_the_images(trained, tmp_path):
+    out = tmp_path / "map.png"
+    image = trained["data"] / "melanoma" / "mel_0.png"
+    result = run_cli("explain", trained["model"], image, "--target", "melanoma", "--out", out)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert Image.open(out).format == "PNG"
+    result = run_cli("explain", trained["model"], image, "--target", "mole", "--out", out)
+    assert_one_line_error(result, EXIT_USAGE, "mole", "melanoma")
 
 
 @pytest.mark.slow

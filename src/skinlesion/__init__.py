@@ -23,7 +23,15 @@ _LAZY = {
     "make_pipeline": "skinlesion.pipeline",
     "ImageReadError": "skinlesion.images",
 }
-_SUBMODULES = {"datasets", "metrics", "images", "network", "classifier", "backbones"}
+_SUBMODULES = {
+    "datasets",
+    "metrics",
+    "images",
+    "network",
+    "classifier",
+    "backbones",
+    "inspection",
+}
 
 __all__ = [
     "Augmenter",

@@ -13,6 +13,8 @@ Commands
     HTML; ``--by sex --by age`` adds each subgroup of a HAM10000 folder's metadata).
 ``skinlesion predict MODEL IMAGE...``
     Print the predicted class and the probability of each class for each image.
+``skinlesion explain MODEL IMAGE... --out map.png``
+    Draw where the model looks in each image (Grad-CAM maps over the images).
 ``skinlesion audit DATA_DIR``
     Find duplicates, conflicting labels, train/test leakage and imbalance in a data set.
 
@@ -465,6 +467,29 @@ def build_parser() -> argparse.ArgumentParser:
     _common(predict)
     predict.set_defaults(handler=_cmd_predict)
 
+    # explain --------------------------------------------------------------------------
+    explain = commands.add_parser(
+        "explain",
+        help="draw where a saved model looks in images (Grad-CAM)",
+        description="Draw each image with its Grad-CAM map over it: the regions that "
+        "raised the score of the predicted class (or of --target) the most. A folder "
+        "stands for the images directly inside it.",
+        epilog=_EPILOG_EXIT,
+    )
+    explain.add_argument("model", type=Path, metavar="MODEL", help="a model file from 'train'")
+    explain.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="image files")
+    explain.add_argument(
+        "--out", type=Path, required=True, metavar="PNG", help="where to write the picture"
+    )
+    explain.add_argument(
+        "--target",
+        default=None,
+        metavar="CLASS",
+        help="the class to explain (default: each image's predicted class)",
+    )
+    _common(explain)
+    explain.set_defaults(handler=_cmd_explain)
+
     # audit ----------------------------------------------------------------------------
     audit = commands.add_parser(
         "audit",
@@ -538,7 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command is None:
             raise CommandError(
-                "no command given; choose one of demo, train, evaluate, predict, audit "
+                "no command given; choose one of demo, train, evaluate, predict, explain, audit "
                 f"(see '{PROG} --help')",
                 status=EXIT_USAGE,
             )
@@ -1123,6 +1148,30 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     classes = [str(c) for c in clf.classes_]
     predicted = [classes[i] for i in np.argmax(proba, axis=1)]
     _write_predictions(files, predicted, proba, classes, args.format)
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from skinlesion.images import ImageReadError, find_unreadable_images
+
+    _check_output(args.out, "--out", example="map.png")
+    clf = _load_model(args.model)
+    if args.target is not None and args.target not in {str(c) for c in clf.classes_}:
+        raise CommandError(
+            f"--target {args.target!r} is not one of the model's classes: "
+            f"{', '.join(str(c) for c in clf.classes_)}",
+            status=EXIT_USAGE,
+        )
+    files = _image_arguments(args.images)
+    unreadable = find_unreadable_images(files)
+    if unreadable:
+        raise ImageReadError.from_failures(unreadable)
+    _start_tensorflow(args)
+    from skinlesion.inspection import SaliencyDisplay
+
+    display = SaliencyDisplay.from_estimator(clf, files, args.target)
+    _save_figure(display, args.out)
+    _note(args, f"wrote {args.out}")
     return EXIT_OK
 
 
