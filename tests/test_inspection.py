@@ -8,7 +8,7 @@ from PIL import Image
 
 from skinlesion import LesionClassifier, build_cnn
 from skinlesion.datasets import make_lesions
-from skinlesion.inspection import SaliencyDisplay, grad_cam
+from skinlesion.inspection import NoveltyDetector, SaliencyDisplay, grad_cam
 
 TINY = dict(image_size=16, filters=(4, 8), dense_units=(), epochs=1, batch_size=8, random_state=0)
 
@@ -57,6 +57,31 @@ def test_saliency_display_draws_each_map_over_its_image(fitted):
     assert ax[0].get_title().startswith("melanoma 0.")
     np.testing.assert_allclose(disp.overlay_[1].get_array(), disp.maps[1])
     plt.close(fig)
+
+
+def test_novelty_detector_flags_pictures_that_are_not_lesions(fitted):
+    from sklearn.base import clone
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.metrics import roc_auc_score
+
+    clf, X, y = fitted
+    detector = NoveltyDetector(clf, quantile=0.95).fit(X, y)
+    assert detector.means_.shape[0] == 2 and detector.offset_ == -detector.threshold_
+    lesions, _ = make_lesions(30, n_classes=2, image_size=16, random_state=5)
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, size=(20, 16, 16, 3), dtype=np.uint8)
+    blank = np.broadcast_to(rng.integers(0, 256, size=(20, 1, 1, 3)), (20, 16, 16, 3))
+    others = np.concatenate([noise, blank.astype(np.uint8)])
+    d_in, d_out = detector.distance(lesions), detector.distance(others)
+    auc = roc_auc_score(np.r_[np.zeros(30), np.ones(40)], np.r_[d_in, d_out])
+    assert auc > 0.95, auc  # max-softmax confidence ranks noise above lesions on such models
+    assert (detector.predict(others) == -1).mean() > 0.9
+    assert (detector.predict(lesions) == 1).mean() > 0.6
+    np.testing.assert_allclose(detector.decision_function(lesions), detector.threshold_ - d_in)
+    copy = clone(NoveltyDetector(FrozenEstimator(clf))).fit(X)  # one mean without y
+    assert copy.means_.shape[0] == 1
+    with pytest.raises(ValueError, match="quantile must lie in"):
+        NoveltyDetector(clf, quantile=1.5).fit(X)
 
 
 @pytest.mark.slow

@@ -7,7 +7,9 @@ mean gradient of the class's score (its logit, before the softmax) over each
 map, summed, kept where positive, scaled to [0, 1] and resized to the
 network's input. It works for the custom CNN and for a Keras-application trunk
 (``backbone=``), on arrays and on file paths. :class:`SaliencyDisplay` draws
-the maps over the images.
+the maps over the images. :class:`NoveltyDetector` flags inputs far from
+the training images (a blank frame, a photograph that is not dermoscopy), from
+the network's own features.
 
 A model that looks at a ruler, a hair or the frame of the dermatoscope instead
 of the lesion shows it here.
@@ -19,8 +21,9 @@ import re
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin
 
-__all__ = ["SaliencyDisplay", "grad_cam"]
+__all__ = ["NoveltyDetector", "SaliencyDisplay", "grad_cam"]
 
 _RELU = re.compile(r"block(\d+)_relu\d*$")
 
@@ -247,3 +250,126 @@ class SaliencyDisplay:
         size = _classifier(estimator).input_shape_[:2]
         images = read_images(X.tolist(), size=size) if X.dtype == object else X
         return cls(images, maps, titles=titles).plot(ax=ax, alpha=alpha, cmap=cmap)
+
+
+def features(estimator: Any, X: Any) -> np.ndarray:
+    """The network's pooled trunk features of each image, shape ``(n, n_features)``."""
+    from skinlesion._dataset import make_dataset
+    from skinlesion._tf import import_tf, quiet_tf_logger
+    from skinlesion.images import check_images
+
+    clf = _classifier(estimator)
+    X = check_images(X)
+    import_tf(clf.verbose)
+    import keras
+
+    model = clf.model_
+    trunk = keras.Model(model.inputs, model.get_layer("pool").output)
+    data = make_dataset(X, None, size=tuple(clf.input_shape_[:2]), batch_size=clf.batch_size)
+    with quiet_tf_logger(clf.verbose):
+        return np.asarray(trunk.predict(data, verbose=0), dtype=np.float64)
+
+
+class NoveltyDetector(OutlierMixin, BaseEstimator):
+    """Flags images far from the training images, from a fitted classifier's features.
+
+    The score is the Mahalanobis distance of an image's pooled trunk features to
+    the nearest class mean of the training images, with one shared, shrunk
+    (Ledoit-Wolf) covariance (Lee et al., NeurIPS 2018). ``predict_proba`` of the
+    classifier is left as it is: this is a separate check to run beside it, and
+    a flagged image's prediction should not be trusted. It follows
+    scikit-learn's outlier detectors: ``score_samples`` is higher for more
+    typical images, ``predict`` gives 1 (like the training images) or -1 (novel).
+
+    Parameters
+    ----------
+    estimator : LesionClassifier or Pipeline
+        A fitted classifier (or a pipeline ending in one); it is not refitted.
+        ``clone`` makes an unfitted copy of it, as for any parameter: wrap it in
+        :class:`sklearn.frozen.FrozenEstimator` to clone the detector.
+    quantile : float, default=0.99
+        Images farther than this quantile of the training images' distances are
+        flagged, so about ``1 - quantile`` of images like the training ones are.
+
+    Attributes
+    ----------
+    means_ : ndarray of shape (n_classes, n_features)
+        Class means of the training features (one row without ``y``).
+    precision_ : ndarray of shape (n_features, n_features)
+        Inverse of the shared covariance.
+    threshold_ : float
+        The training distances' ``quantile``: farther is novel.
+    offset_ : float
+        ``-threshold_``, so that ``decision_function = score_samples - offset_``
+        is negative for novel images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skinlesion import LesionClassifier
+    >>> from skinlesion.datasets import make_lesions
+    >>> from skinlesion.inspection import NoveltyDetector
+    >>> X, y = make_lesions(40, n_classes=2, image_size=16, random_state=0)
+    >>> clf = LesionClassifier(image_size=16, filters=(4, 8), dense_units=(), epochs=1,
+    ...                        random_state=0).fit(X, y)
+    >>> detector = NoveltyDetector(clf).fit(X, y)
+    >>> blank = np.full((2, 16, 16, 3), 255, dtype=np.uint8)
+    >>> detector.predict(blank).tolist()
+    [-1, -1]
+    """
+
+    def __init__(self, estimator: Any, *, quantile: float = 0.99) -> None:
+        self.estimator = estimator
+        self.quantile = quantile
+
+    def fit(self, X: Any, y: Any = None) -> NoveltyDetector:
+        """Learn the training images' features: class means, covariance, threshold.
+
+        Parameters
+        ----------
+        X : array-like of images or sequence of paths
+            The classifier's training images (or images like them).
+        y : array-like of shape (n,), default=None
+            Their classes: one mean per class. None: one mean for all.
+        """
+        from sklearn.covariance import LedoitWolf
+
+        if not 0.0 < float(self.quantile) < 1.0:
+            raise ValueError(f"quantile must lie in (0, 1), e.g. 0.99, got {self.quantile!r}.")
+        F = features(self.estimator, X)
+        if len(F) < 2:
+            raise ValueError(f"fit needs at least 2 images, got {len(F)}.")
+        labels = np.zeros(len(F), dtype=int) if y is None else np.asarray(y)
+        if len(labels) != len(F):
+            raise ValueError(f"y has {len(labels)} labels for {len(F)} images.")
+        classes = np.unique(labels)
+        self.means_ = np.stack([F[labels == c].mean(axis=0) for c in classes])
+        centred = F - self.means_[np.searchsorted(classes, labels)]
+        self.precision_ = LedoitWolf(assume_centered=True).fit(centred).precision_
+        self.threshold_ = float(np.quantile(self._distance(F), self.quantile))
+        self.offset_ = -self.threshold_
+        return self
+
+    def _distance(self, F: np.ndarray) -> np.ndarray:
+        d = F[:, None, :] - self.means_[None, :, :]
+        squared = np.einsum("nkf,fg,nkg->nk", d, self.precision_, d)
+        return np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+
+    def distance(self, X: Any) -> np.ndarray:
+        """Mahalanobis distance of each image to the nearest training class mean."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "threshold_")
+        return self._distance(features(self.estimator, X))
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """``-distance(X)``: higher for images more like the training images."""
+        return -self.distance(X)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """``score_samples(X) - offset_``: negative for novel images."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """1 for images like the training images, -1 for novel ones."""
+        return np.where(self.decision_function(X) < 0, -1, 1)
