@@ -6,6 +6,7 @@ ORDER = [
     "plot_quickstart.py",
     "plot_predict_from_files.py",
     "plot_clinical_report.py",
+    "plot_auditing_a_model.py",
     "plot_rebalancing_augmentation.py",
     "plot_grid_search.py",
     "plot_grouped_split.py",

@@ -23,7 +23,7 @@ from PIL import Image
 from skinlesion._progress import EpochProgress, format_duration
 from skinlesion.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, build_parser, main
 
-COMMANDS = ["demo", "train", "evaluate", "predict", "audit"]
+COMMANDS = ["demo", "train", "evaluate", "predict", "explain", "audit"]
 # Class -> base colour: distinct enough that one epoch learns something.
 COLOURS = {"melanoma": (60, 30, 20), "nevus": (170, 110, 80), "keratosis": (120, 160, 60)}
 
@@ -501,6 +501,17 @@ def test_evaluate_prints_report_and_writes_files(trained, tmp_path):
 
 
 @pytest.mark.slow
+def test_explain_writes_the_maps_over_the_images(trained, tmp_path):
+    out = tmp_path / "map.png"
+    image = trained["data"] / "melanoma" / "mel_0.png"
+    result = run_cli("explain", trained["model"], image, "--target", "melanoma", "--out", out)
+    assert result.returncode == EXIT_OK, result.stderr
+    assert Image.open(out).format == "PNG"
+    result = run_cli("explain", trained["model"], image, "--target", "mole", "--out", out)
+    assert_one_line_error(result, EXIT_USAGE, "mole", "melanoma")
+
+
+@pytest.mark.slow
 def test_evaluate_unknown_class_and_positive(trained, tmp_path):
     other = make_folder(tmp_path / "other", n_per_class=2,
                         classes={"melanoma": (60, 30, 20), "lentigo": (90, 60, 40)})  # fmt: skip
@@ -599,3 +610,51 @@ def test_format_duration():
     assert [format_duration(s) for s in (0, 59.4, 60, 3599, 3600, 7322)] == [
         "0s", "59s", "1m00s", "59m59s", "1h00m", "2h02m",
     ]  # fmt: skip
+
+
+def test_evaluate_by_reads_metadata_columns_and_names_the_choices():
+    from skinlesion.cli import CommandError, _subgroups
+
+    ham = {"metadata": {"image_id": ["a", "b"], "age": [30.0, 70.0], "sex": ["male", "female"]},
+           "layout": "HAM10000"}  # fmt: skip
+    assert _subgroups(["sex", "age", "sex"], ham, Path("ham")) == {
+        "sex": ["male", "female"],
+        "age": [30.0, 70.0],
+    }
+    assert _subgroups([], ham, Path("ham")) is None
+    with pytest.raises(CommandError, match="'site' is not a metadata column; choose from age, sex"):
+        _subgroups(["site"], ham, Path("ham"))
+    with pytest.raises(CommandError, match="is a class-per-folder folder; give a HAM10000"):
+        _subgroups(["sex"], {"metadata": None, "layout": "class-per-folder"}, Path("x"))
+
+
+@pytest.mark.slow
+def test_evaluate_by_sex_and_age_on_a_ham10000_folder(tmp_path):
+    from skinlesion import LesionClassifier
+    from skinlesion.datasets import load_ham10000
+
+    data = make_ham10000(tmp_path / "ham", n_lesions=4, per_lesion=3)
+    csv_path = data / "HAM10000_metadata.csv"
+    lines = csv_path.read_text().splitlines()
+    lines[1:] = [  # every other image female, ages 20 to 85
+        line.replace(",50.0,male,", f",{20 + 5 * (i % 14)}.0,{('male', 'female')[i % 2]},")
+        for i, line in enumerate(lines[1:])
+    ]
+    csv_path.write_text("\n".join(lines) + "\n")
+    bunch = load_ham10000(data, as_paths=True, labels="name")
+    model = tmp_path / "m.skl"
+    LesionClassifier(image_size=16, filters=(4,), dense_units=(4,), epochs=1,
+                     random_state=0).fit(bunch.paths, bunch.target).save(model)  # fmt: skip
+    out = tmp_path / "r.json"
+    result = run_cli(
+        "evaluate", model, data, "--by", "sex", "--by", "age", "--n-bootstraps", "20",
+        "--json", out,
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    assert "Subgroups by sex" in result.stdout and "Subgroups by age" in result.stdout
+    subgroups = json.loads(out.read_text())["subgroups"]
+    assert {g: s["n"]["value"] for g, s in subgroups["sex"]["groups"].items()} == {
+        "female": 18,
+        "male": 18,
+    }
+    assert sorted(subgroups["age"]["groups"]) == ["30-44", "45-59", "60-74", "75+", "<30"]

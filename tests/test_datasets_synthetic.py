@@ -82,6 +82,23 @@ def test_bunch_form():
     np.testing.assert_array_equal(y, data.target)
 
 
+def test_masks_mark_the_lesions_without_changing_the_images():
+    X, y = make_lesions(n_samples=12, image_size=32, random_state=0)
+    X2, y2, masks = make_lesions(n_samples=12, image_size=32, return_masks=True, random_state=0)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    assert masks.shape == (12, 32, 32) and masks.dtype == bool
+    share = masks.mean(axis=(1, 2))
+    assert share.min() > 0 and share.max() < 1
+    brightness = X.astype(float).mean(axis=-1)
+    inside = np.array([b[m].mean() for b, m in zip(brightness, masks, strict=True)])
+    outside = np.array([b[~m].mean() for b, m in zip(brightness, masks, strict=True)])
+    assert (inside < outside).mean() >= 0.9  # lesions are darker than the skin around them
+    data = make_lesions(n_samples=12, image_size=32, return_X_y=False, return_masks=True,
+                        random_state=0)  # fmt: skip
+    np.testing.assert_array_equal(data.masks, masks)
+
+
 def test_knobs_change_images():
     kw = dict(n_samples=8, image_size=32, random_state=0)
     plain = make_lesions(noise=0, hairs=False, vignetting=False, **kw)[0].astype(float)

@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "skinlesion.images",
     "skinlesion.cli",
     "skinlesion.backbones",
+    "skinlesion.inspection",
 ]
 
 pytestmark = pytest.mark.skipif(not DOCS.is_dir(), reason="docs/ is not in this checkout")

@@ -22,13 +22,23 @@ _LAZY = {
     "Pipeline": "skinlesion.pipeline",
     "make_pipeline": "skinlesion.pipeline",
     "ImageReadError": "skinlesion.images",
+    "ModelCard": "skinlesion.model_card",
 }
-_SUBMODULES = {"datasets", "metrics", "images", "network", "classifier", "backbones"}
+_SUBMODULES = {
+    "datasets",
+    "metrics",
+    "images",
+    "network",
+    "classifier",
+    "backbones",
+    "inspection",
+}
 
 __all__ = [
     "Augmenter",
     "ImageReadError",
     "LesionClassifier",
+    "ModelCard",
     "Pipeline",
     "Rebalancer",
     "__version__",
@@ -41,6 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from skinlesion.augmentation import Augmenter
     from skinlesion.classifier import LesionClassifier, load_model
     from skinlesion.images import ImageReadError
+    from skinlesion.model_card import ModelCard
     from skinlesion.network import build_cnn
     from skinlesion.pipeline import Pipeline, make_pipeline
     from skinlesion.resampling import Rebalancer

@@ -9,9 +9,12 @@ Commands
     ``--init base.skl`` starts from the trunk of a model trained before, and
     ``--backbone NAME`` uses a Keras application as the trunk.
 ``skinlesion evaluate MODEL DATA_DIR``
-    Print the clinical report of a saved model on a labelled folder (``--report`` writes HTML).
+    Print the clinical report of a saved model on a labelled folder (``--report`` writes
+    HTML; ``--by sex --by age`` adds each subgroup of a HAM10000 folder's metadata).
 ``skinlesion predict MODEL IMAGE...``
     Print the predicted class and the probability of each class for each image.
+``skinlesion explain MODEL IMAGE... --out map.png``
+    Draw where the model looks in each image (Grad-CAM maps over the images).
 ``skinlesion audit DATA_DIR``
     Find duplicates, conflicting labels, train/test leakage and imbalance in a data set.
 
@@ -441,6 +444,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SEED",
         help="seed of the bootstrap (default: 0)",
     )
+    evaluate.add_argument(
+        "--by",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="also report each subgroup of this metadata column, with the largest gap "
+        "between subgroups (a HAM10000 folder: age, sex, localization, dx_type); repeat "
+        "for several",
+    )
     _tta_option(evaluate)
     _common(evaluate)
     evaluate.set_defaults(handler=_cmd_evaluate)
@@ -464,6 +476,29 @@ def build_parser() -> argparse.ArgumentParser:
     _tta_option(predict)
     _common(predict)
     predict.set_defaults(handler=_cmd_predict)
+
+    # explain --------------------------------------------------------------------------
+    explain = commands.add_parser(
+        "explain",
+        help="draw where a saved model looks in images (Grad-CAM)",
+        description="Draw each image with its Grad-CAM map over it: the regions that "
+        "raised the score of the predicted class (or of --target) the most. A folder "
+        "stands for the images directly inside it.",
+        epilog=_EPILOG_EXIT,
+    )
+    explain.add_argument("model", type=Path, metavar="MODEL", help="a model file from 'train'")
+    explain.add_argument("images", type=Path, nargs="+", metavar="IMAGE", help="image files")
+    explain.add_argument(
+        "--out", type=Path, required=True, metavar="PNG", help="where to write the picture"
+    )
+    explain.add_argument(
+        "--target",
+        default=None,
+        metavar="CLASS",
+        help="the class to explain (default: each image's predicted class)",
+    )
+    _common(explain)
+    explain.set_defaults(handler=_cmd_explain)
 
     # audit ----------------------------------------------------------------------------
     audit = commands.add_parser(
@@ -545,7 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command is None:
             raise CommandError(
-                "no command given; choose one of demo, train, evaluate, predict, audit "
+                "no command given; choose one of demo, train, evaluate, predict, explain, audit "
                 f"(see '{PROG} --help')",
                 status=EXIT_USAGE,
             )
@@ -705,6 +740,7 @@ def _load_labelled(root: Path, *, image_size: int | None = None) -> dict[str, An
         "X": paths,
         "y": target,
         "groups": bunch.get("groups"),
+        "metadata": bunch.get("metadata"),
         "layout": layout,
         "target_names": list(bunch.get("target_names", sorted(set(target)))),
     }
@@ -833,11 +869,34 @@ def _load_model(path: Path, tta: int | None = None) -> Any:
     return clf
 
 
-def _report(clf: Any, X: Any, y: Any, *, positive: str | None, args: Any) -> Any:
+def _subgroups(columns: list[str], data: dict[str, Any], root: Path) -> dict | None:
+    """``{column: values}`` of the ``--by`` columns, from the folder's metadata."""
+    if not columns:
+        return None
+    metadata = data.get("metadata")
+    if metadata is None:
+        raise CommandError(
+            f"--by needs metadata per image, and {str(root)!r} is a {data['layout']} folder; "
+            "give a HAM10000 folder (HAM10000_metadata.csv beside images/)",
+            status=EXIT_USAGE,
+        )
+    usable = [c for c in metadata if c not in ("image_id", "lesion_id", "dx")]
+    unknown = [c for c in columns if c not in usable]
+    if unknown:
+        raise CommandError(
+            f"--by {unknown[0]!r} is not a metadata column; choose from {', '.join(usable)}",
+            status=EXIT_USAGE,
+        )
+    return {c: metadata[c] for c in dict.fromkeys(columns)}
+
+
+def _report(
+    clf: Any, X: Any, y: Any, *, positive: str | None, args: Any, subgroups: Any = None
+) -> Any:
     """The clinical report of ``clf`` on images ``X`` with labels ``y``."""
     from skinlesion.metrics import clinical_report
 
-    kwargs: dict[str, Any] = {"random_state": args.random_state}
+    kwargs: dict[str, Any] = {"random_state": args.random_state, "subgroups": subgroups}
     if positive is not None:
         kwargs["positive"] = positive
     if getattr(args, "n_bootstraps", None) is not None:
@@ -1097,6 +1156,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     clf = _load_model(args.model, args.tta)
     data = _load_labelled(args.data_dir)
     X, y = data["X"], np.asarray(data["y"])
+    subgroups = _subgroups(args.by, data, args.data_dir)
     known = {str(c) for c in clf.classes_}
     unknown = sorted({str(c) for c in y} - known)
     if unknown:
@@ -1112,7 +1172,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         )
     _note(args, f"predicting {len(X)} images in {str(args.data_dir)!r} ({_class_counts(y)})")
     _start_tensorflow(args)
-    report = _report(clf, X, y, positive=args.positive, args=args)
+    report = _report(clf, X, y, positive=args.positive, args=args, subgroups=subgroups)
     _print_result(args, report, args.report, args.json)
     if args.report is not None:
         about = _about(args.model, f"{os.path.abspath(args.data_dir)} ({data['layout']} layout)")
@@ -1191,6 +1251,30 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     classes = [str(c) for c in clf.classes_]
     predicted = [classes[i] for i in np.argmax(proba, axis=1)]
     _write_predictions(files, predicted, proba, classes, args.format)
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from skinlesion.images import ImageReadError, find_unreadable_images
+
+    _check_output(args.out, "--out", example="map.png")
+    clf = _load_model(args.model)
+    if args.target is not None and args.target not in {str(c) for c in clf.classes_}:
+        raise CommandError(
+            f"--target {args.target!r} is not one of the model's classes: "
+            f"{', '.join(str(c) for c in clf.classes_)}",
+            status=EXIT_USAGE,
+        )
+    files = _image_arguments(args.images)
+    unreadable = find_unreadable_images(files)
+    if unreadable:
+        raise ImageReadError.from_failures(unreadable)
+    _start_tensorflow(args)
+    from skinlesion.inspection import SaliencyDisplay
+
+    display = SaliencyDisplay.from_estimator(clf, files, args.target)
+    _save_figure(display, args.out)
+    _note(args, f"wrote {args.out}")
     return EXIT_OK
 
 

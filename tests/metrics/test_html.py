@@ -53,7 +53,7 @@ def test_html_file_is_self_contained(tmp_path, report):
     parsed = _parse(text)
     assert "script" not in parsed.tags and "link" not in parsed.tags
     images = [value for tag, _, value in parsed.refs if tag == "img"]
-    assert len(images) == 3  # confusion matrix, ROC, reliability
+    assert len(images) == 4  # confusion matrix, ROC, reliability, referral
     assert all(tag == "img" for tag, _, _ in parsed.refs)  # nothing else is loaded
     for uri in images:
         assert uri.startswith("data:image/png;base64,")
@@ -66,7 +66,7 @@ def test_html_file_is_self_contained(tmp_path, report):
         "number needed to biopsy",
     ):
         assert needle in text
-    assert parsed.tags.count("table") == 6
+    assert parsed.tags.count("table") == 7  # with the referral table
 
 
 def test_html_never_overwrites_without_permission(tmp_path, report):
@@ -119,11 +119,11 @@ def test_html_from_estimator_embeds_history_and_mistakes():
     assert r.history == clf.history_ and r.images is X
     text = r.to_html()
     images = [v for tag, _, v in _parse(text).refs if tag == "img"]
-    assert len(images) == 5
+    assert len(images) == 6
     assert "Training history" in text and "Most confident mistakes" in text
 
 
 def test_notebook_representation_is_an_html_fragment(report):
     fragment = report._repr_html_()
     assert fragment.startswith("<div>") and "<html" not in fragment
-    assert fragment.count("<table>") == 6 and "Positive class: melanoma" in fragment
+    assert fragment.count("<table>") == 7 and "Positive class: melanoma" in fragment

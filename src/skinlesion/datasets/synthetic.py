@@ -307,8 +307,9 @@ def make_lesions(
     hairs: bool = True,
     vignetting: bool = True,
     return_X_y: bool = True,
+    return_masks: bool = False,
     random_state: int | np.random.RandomState | np.random.Generator | None = None,
-) -> tuple[np.ndarray, np.ndarray] | Bunch:
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, np.ndarray] | Bunch:
     """Draw synthetic dermoscopy-like lesion images with class labels.
 
     Each image shows skin with one lesion. The class sets the lesion's
@@ -343,6 +344,9 @@ def make_lesions(
         Darken the corners like a dermatoscope's round field of view.
     return_X_y : bool, default=True
         Return ``(X, y)``; if False, return a :class:`~sklearn.utils.Bunch`.
+    return_masks : bool, default=False
+        Also return where each lesion is: ``(X, y, masks)``, or ``masks`` in the
+        Bunch. For checks where the truth must be known, such as saliency maps.
     random_state : int, RandomState instance, Generator or None, default=None
         An int makes the images repeatable; a RandomState or Generator is drawn
         from; None gives fresh images. Global random states are never read or
@@ -354,9 +358,13 @@ def make_lesions(
         The images (RGB).
     y : ndarray of shape (n_samples,), dtype str
         The class name of each image, in shuffled order.
+    masks : ndarray of shape (n_samples, height, width), dtype bool
+        With ``return_masks=True``: the pixels inside each lesion's outline
+        (where the drawn lesion covers more than half of the skin).
     data : Bunch
         When ``return_X_y=False``: ``images``, ``target`` (class names),
-        ``target_names`` (the classes in use) and ``DESCR``.
+        ``target_names`` (the classes in use), ``masks`` with
+        ``return_masks=True``, and ``DESCR``.
 
     Raises
     ------
@@ -374,9 +382,18 @@ def make_lesions(
     >>> data = make_lesions(20, n_classes=2, weights=[0.8, 0.2], return_X_y=False)
     >>> [int((data.target == name).sum()) for name in data.target_names]
     [16, 4]
+    >>> X, y, masks = make_lesions(4, image_size=32, return_masks=True, random_state=0)
+    >>> masks.shape, masks.dtype, bool(masks[:, 16, 16].any())
+    ((4, 32, 32), dtype('bool'), True)
     """
     n_samples, n_classes, w, noise = _check_args(n_samples, n_classes, weights, noise)
-    for name, flag in (("hairs", hairs), ("vignetting", vignetting), ("return_X_y", return_X_y)):
+    flags = (
+        ("hairs", hairs),
+        ("vignetting", vignetting),
+        ("return_X_y", return_X_y),
+        ("return_masks", return_masks),
+    )
+    for name, flag in flags:
         if not isinstance(flag, (bool, np.bool_)):
             raise ValueError(f"{name} must be True or False, got {flag!r}.")
     size = as_size(image_size)
@@ -515,9 +532,12 @@ def make_lesions(
 
     X = np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
     y = np.asarray(names, dtype=str)[labels]
+    masks = mask > 0.5
     if return_X_y:
-        return X, y
+        return (X, y, masks) if return_masks else (X, y)
+    extra = {"masks": masks} if return_masks else {}
     return Bunch(
+        **extra,
         images=X,
         target=y,
         target_names=np.asarray(names, dtype=str),

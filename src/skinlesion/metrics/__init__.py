@@ -11,11 +11,14 @@ the report, the scores and the displays only arrange and draw its figures.
   the positive class at an operating point, the ISIC challenge block), every
   figure with a confidence interval; prints as a table, exports to dict,
   DataFrame, Markdown and a self-contained HTML file.
+* :func:`referral_curve`: selective prediction, the figures as the
+  least-confident cases are referred to a dermatologist.
 * :func:`select_operating_point` and friends: thresholds for a target
   sensitivity or specificity.
 * :func:`wilson_interval`, :func:`bootstrap_interval`: the interval machinery.
 * Displays (matplotlib, imported only when drawing): :class:`ConfusionMatrixDisplay`,
-  :class:`RocCurveDisplay`, :class:`ReliabilityDisplay`,
+  :class:`RocCurveDisplay`, :class:`ReliabilityDisplay`, :class:`ReferralCurveDisplay`,
+  :class:`SubgroupDisplay`,
   :class:`TrainingHistoryDisplay`, :class:`SampleImagesDisplay`,
   :class:`WorstMistakesDisplay`.
 
@@ -55,14 +58,18 @@ from skinlesion.metrics.operating_points import (
     sensitivity_constrained_scorer,
     specificity_at_sensitivity,
 )
+from skinlesion.metrics.referral import ReferralCurve, referral_curve
 from skinlesion.metrics.report import ClinicalReport, clinical_report
+from skinlesion.metrics.subgroups import SubgroupGap
 
 # Displays live in a module that imports matplotlib only when drawing; loading the
 # module itself is cheap, but it is still loaded on first use.
 _DISPLAYS = {
     "ConfusionMatrixDisplay",
     "RocCurveDisplay",
+    "ReferralCurveDisplay",
     "ReliabilityDisplay",
+    "SubgroupDisplay",
     "TrainingHistoryDisplay",
     "SampleImagesDisplay",
     "WorstMistakesDisplay",
@@ -72,10 +79,14 @@ __all__ = [
     "ClinicalReport",
     "ConfusionMatrixDisplay",
     "Estimate",
+    "ReferralCurve",
+    "ReferralCurveDisplay",
     "ReliabilityCurve",
     "ReliabilityDisplay",
     "RocCurveDisplay",
     "SampleImagesDisplay",
+    "SubgroupDisplay",
+    "SubgroupGap",
     "TrainingHistoryDisplay",
     "WorstMistakesDisplay",
     "bootstrap_indices",
@@ -85,6 +96,7 @@ __all__ = [
     "isic_scores",
     "partial_auc_above_sensitivity",
     "positive_scores",
+    "referral_curve",
     "reliability_curve",
     "select_operating_point",
     "sensitivity_at_specificity",

@@ -262,7 +262,11 @@ class Plan:
     ``mask`` marks the positive classes (None: no positive block); the operating
     threshold is ``threshold``, or, with ``target`` (``("sensitivity", 0.9)``, for
     example), chosen on each sample to reach it; ``fixed_sens`` and ``fixed_spec``
-    are where the ROC curve is read; ``n_bins`` are the ECE's bins.
+    are where the ROC curve is read; ``n_bins`` are the ECE's bins. ``referral``
+    are the shares of least-confident cases referred, and ``referral_mask`` the
+    positive class(es) whose sensitivity is read on the cases kept (at the
+    operating threshold when it is ``mask``, at 0.5 otherwise). ``subgroups`` holds
+    one array per metadata column: each image's subgroup, ``0 .. n_groups - 1``.
     """
 
     n_classes: int
@@ -272,6 +276,9 @@ class Plan:
     fixed_sens: Sequence[float] = ()
     fixed_spec: Sequence[float] = ()
     n_bins: int = 15
+    referral: Sequence[float] = ()
+    referral_mask: np.ndarray | None = None
+    subgroups: Sequence[np.ndarray] = ()
 
 
 def rates(c: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -440,6 +447,187 @@ def figures(codes: np.ndarray, proba: np.ndarray, plan: Plan, W: np.ndarray) -> 
     out.update(overall_figures(codes, proba, plan.n_bins, W, out))
     if plan.mask is not None:
         out.update(positive_figures(codes, proba, plan, W))
+    if plan.referral:
+        mask = plan.referral_mask
+        threshold: Any = 0.5
+        if mask is not None and mask is plan.mask:
+            threshold = out[("positive", "threshold")]
+        confidence = proba.max(axis=1)
+        out.update(referral_figures(codes, proba, confidence, plan.referral, W, mask, threshold))
+    if plan.subgroups:
+        threshold = None if plan.mask is None else out[("positive", "threshold")]
+        out.update(subgroup_figures(codes, proba, plan.subgroups, W, plan.mask, threshold))
+    return out
+
+
+def subgroup_figures(
+    codes: np.ndarray,
+    proba: np.ndarray,
+    groups: Sequence[np.ndarray],
+    W: np.ndarray,
+    mask: np.ndarray | None = None,
+    threshold: Any = 0.5,
+) -> Figures:
+    """Figures of each subgroup of each metadata column.
+
+    ``groups[c][i]`` is image ``i``'s subgroup in column ``c``. Keys
+    ``("subgroup", c, j, figure)``: n, balanced_accuracy and roc_auc (the
+    positive class's against the rest, or without ``mask`` the macro one-vs-rest
+    AUC of the classes present), and with ``mask`` the counts tp, fp, fn, tn,
+    sensitivity and specificity at ``threshold`` (a float or one per row). Each
+    subgroup is its own columns of ``W``, so the figures are the report's on
+    those images alone.
+    """
+    k = proba.shape[1]
+    onehot = np.eye(k)[codes]
+    right = onehot * (proba.argmax(axis=1) == codes)[:, None]
+    if mask is not None:
+        y, called = _positive_calls(codes, proba, mask, threshold)
+        s = proba[:, mask].sum(axis=1)
+    out: Figures = {}
+    for c, g in enumerate(groups):
+        for j in range(int(g.max()) + 1):
+            m = np.flatnonzero(g == j)
+            Wm = W[:, m]
+            block = {
+                "n": Wm.sum(axis=1),
+                "balanced_accuracy": _nanmean(_div(Wm @ right[m], Wm @ onehot[m])),
+            }
+            if mask is not None:
+                cm = called[m] if called.ndim == 1 else called[:, m]
+                cnt = counts(Wm, y[m], cm)
+                block.update(cnt)
+                r = rates(cnt)
+                block.update(sensitivity=r["sensitivity"], specificity=r["specificity"])
+                curve = Curve(Wm, y[m], s[m])
+                block["roc_auc"] = np.where(curve.undefined(), np.nan, curve.auc())
+            else:
+                aucs = np.full((W.shape[0], k), np.nan)
+                for i in range(k):
+                    curve = Curve(Wm, codes[m] == i, proba[m, i])
+                    aucs[:, i] = np.where(curve.undefined(), np.nan, curve.auc())
+                block["roc_auc"] = _nanmean(aucs)
+            out.update({("subgroup", c, j, name): v for name, v in block.items()})
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# selective prediction: refer the least-confident cases
+# --------------------------------------------------------------------------------------
+
+
+def confidence_order(confidence: np.ndarray) -> np.ndarray:
+    """Images from the most to the least confident (ties keep their input order)."""
+    return np.argsort(-np.asarray(confidence, dtype=np.float64), kind="mergesort")
+
+
+def kept_weights(W: np.ndarray, order: np.ndarray, fraction: float) -> np.ndarray:
+    """The weights of the cases kept when the least-confident ``fraction`` is referred.
+
+    Each row keeps its most confident ``n - round(fraction * n)`` cases (``n`` the
+    row's weight): a case drawn three times is three cases, and where the border
+    falls inside such a case only some of its draws are kept.
+    """
+    n = W.sum(axis=1, keepdims=True)
+    keep = n - np.floor(fraction * n + 0.5)
+    Wo = W[:, order]
+    before = np.cumsum(Wo, axis=1) - Wo
+    K = np.empty_like(W, dtype=np.float64)
+    K[:, order] = np.clip(keep - before, 0.0, Wo)
+    return K
+
+
+def _positive_calls(
+    codes: np.ndarray, proba: np.ndarray, mask: np.ndarray, threshold: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """Truth and calls of the positive class(es): summed probability >= threshold."""
+    s = proba[:, mask].sum(axis=1)
+    threshold = np.asarray(threshold, dtype=np.float64)
+    called = s >= threshold if threshold.ndim == 0 else s[None, :] >= threshold[:, None]
+    return mask[codes], called
+
+
+def referral_figures(
+    codes: np.ndarray,
+    proba: np.ndarray,
+    confidence: np.ndarray,
+    fractions: Sequence[float],
+    W: np.ndarray,
+    mask: np.ndarray | None = None,
+    threshold: Any = 0.5,
+) -> Figures:
+    """Figures on the cases kept when the least-confident ``fractions`` are referred.
+
+    Keys ``("referral", j, figure)`` for the ``j``-th fraction: referred (the
+    share actually referred), threshold (the confidence of the least confident
+    case kept: cases below it are referred), kept (weighted count), accuracy and
+    balanced_accuracy of the arg-max prediction on the kept cases, and with
+    ``mask`` the sensitivity and specificity of the positive class(es) on them
+    (called positive when their summed probability is ``>= threshold``, a float
+    or one per row).
+    """
+    order = confidence_order(confidence)
+    conf_sorted = np.asarray(confidence, dtype=np.float64)[order]
+    k = proba.shape[1]
+    hit = (proba.argmax(axis=1) == codes).astype(np.float64)
+    onehot = np.eye(k)[codes]
+    n = W.sum(axis=1)
+    out: Figures = {}
+    for j, fraction in enumerate(fractions):
+        K = kept_weights(W, order, fraction)
+        kept = K.sum(axis=1)
+        used = K[:, order] > 0
+        last = used.shape[1] - 1 - np.argmax(used[:, ::-1], axis=1)
+        block = {
+            "referred": 1.0 - kept / n,
+            "kept": kept,
+            "threshold": np.where(used.any(axis=1), conf_sorted[last], np.nan),
+            "accuracy": _div(K @ hit, kept),
+            "balanced_accuracy": _nanmean(_div(K @ (onehot * hit[:, None]), K @ onehot)),
+        }
+        if mask is not None:
+            y, called = _positive_calls(codes, proba, mask, threshold)
+            block.update(rates(counts(K, y, called)))
+            del block["ppv"], block["npv"]
+        out.update({("referral", j, name): v for name, v in block.items()})
+    return out
+
+
+def referral_curve(
+    codes: np.ndarray,
+    proba: np.ndarray,
+    confidence: np.ndarray,
+    mask: np.ndarray | None = None,
+    threshold: float = 0.5,
+) -> dict[str, np.ndarray]:
+    """The referral figures at every share referred, 0, 1/n, ..., (n - 1)/n (point only).
+
+    The same figures as :func:`referral_figures` with unit weights (entry ``i``
+    refers the ``i`` least confident cases), from running sums in confidence order.
+    """
+    order = confidence_order(confidence)
+    n, k = proba.shape
+    hit = (proba.argmax(axis=1) == codes)[order]
+    onehot = np.eye(k, dtype=bool)[codes[order]]
+    kept = np.arange(n, 0, -1, dtype=np.float64)
+
+    def running(a: np.ndarray) -> np.ndarray:
+        """Sums over the ``n - i`` most confident cases, for i = 0 .. n - 1."""
+        return np.cumsum(a, axis=0)[::-1]
+
+    out = {
+        "referred": 1.0 - kept / n,
+        "kept": kept,
+        "threshold": np.asarray(confidence, dtype=np.float64)[order][::-1],
+        "accuracy": running(hit) / kept,
+        "balanced_accuracy": _nanmean(
+            _div(running(onehot & hit[:, None]), running(onehot)), axis=1
+        ),
+    }
+    if mask is not None:
+        y, called = _positive_calls(codes[order], proba[order], mask, threshold)
+        out["sensitivity"] = _div(running(y & called), running(y))
+        out["specificity"] = _div(running(~y & ~called), running(~y))
     return out
 
 

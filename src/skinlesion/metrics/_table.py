@@ -128,6 +128,26 @@ TABLE: dict[str, tuple[Row, ...]] = {
         Row("auc_sens_80", "auc_sens_80", BOOTSTRAP),
         Row("ap", "ap", BOOTSTRAP),
     ),
+    # on the cases kept when the least-confident share is referred (see metrics.referral)
+    "referral": (
+        Row("threshold", "refer below confidence", BOOTSTRAP),
+        Row("accuracy", "accuracy", BOOTSTRAP),
+        Row("balanced_accuracy", "balanced accuracy", BOOTSTRAP),
+    ),
+    "referral_positive": (
+        Row("sensitivity", "sensitivity", BOOTSTRAP),
+        Row("specificity", "specificity", BOOTSTRAP),
+    ),
+    # each subgroup of a metadata column (see metrics.subgroups)
+    "subgroup": (
+        Row("n", "n", None),
+        Row("balanced_accuracy", "balanced accuracy", BOOTSTRAP),
+        Row("roc_auc", "ROC AUC", BOOTSTRAP),
+    ),
+    "subgroup_positive": (
+        Row("sensitivity", "sensitivity", _w("tp", "fn")),
+        Row("specificity", "specificity", _w("tn", "fp")),
+    ),
     "isic_macro": tuple(Row(f, f, BOOTSTRAP) for f in ISIC_FIGURES),
     "isic_aggregate": (Row("balanced_accuracy", "balanced accuracy", BOOTSTRAP),),
 }
@@ -198,12 +218,19 @@ def sections(
     confidence: float,
     classes: list,
 ) -> dict[str, Any]:
-    """The report's sections: ``per_class``, ``overall``, ``positive`` and ``isic``."""
+    """The report's sections: ``per_class``, ``overall``, ``positive``, ``referral``, ``isic``."""
 
     def section(name: str, *prefix: Any) -> dict[str, Estimate]:
         return estimates(name, prefix or (name,), plan, point, samples, confidence)
 
+    referral = {}
+    for j, fraction in enumerate(plan.referral):
+        block = section("referral", "referral", j)
+        if plan.referral_mask is not None:
+            block.update(section("referral_positive", "referral", j))
+        referral[fraction] = block
     return {
+        "referral": referral or None,
         "per_class": {c: section("per_class", "per_class", i) for i, c in enumerate(classes)},
         "overall": section("overall"),
         "positive": None if plan.mask is None else section("positive"),

@@ -33,11 +33,16 @@ from skinlesion.metrics._validation import (
 )
 from skinlesion.metrics.calibration import DEFAULT_N_BINS, _check_n_bins
 from skinlesion.metrics.intervals import _check_n_bootstraps
+from skinlesion.metrics.referral import referral_positive
+from skinlesion.metrics.subgroups import MIN_SUBGROUP_SIZE, check_subgroups
+from skinlesion.metrics.subgroups import sections as subgroup_sections
 
 __all__ = ["ClinicalReport", "clinical_report"]
 
 #: Specificities at which the report reads the sensitivity.
 FIXED_SPECIFICITIES = (0.80, 0.90, 0.95)
+#: Shares of the least-confident cases referred in the report's referral section.
+REFERRAL_FRACTIONS = (0.10, 0.20)
 #: Sensitivities at which the report reads the specificity (0.866: the
 #: dermatologists' mean sensitivity in Haenssle et al., Ann Oncol 2018).
 FIXED_SENSITIVITIES = (0.80, 0.866, 0.90, 0.95)
@@ -68,6 +73,21 @@ class ClinicalReport:
         specificity at fixed sensitivities, and at the operating point: threshold,
         sensitivity, specificity, ppv, npv, number_needed_to_biopsy, lr_positive,
         lr_negative. None when no positive class was named in a multi-class task.
+    referral : dict or None
+        ``{share referred: {figure: Estimate}}``: with that share of the
+        least-confident cases (lowest top probability) referred, on the cases kept:
+        threshold (the confidence below which cases are referred), accuracy,
+        balanced_accuracy and, for the positive class (or else a melanoma class),
+        sensitivity and specificity. None when ``referral=()``.
+    referral_label : str or None
+        The class(es) whose sensitivity the referral section gives.
+    subgroups : dict or None
+        ``{column: {"groups": {subgroup: {figure: Estimate}}, "small": [subgroup,
+        ...], "gaps": {figure: SubgroupGap}}}`` from ``subgroups=``: per subgroup
+        n, sensitivity and specificity of the positive class (when there is
+        one), balanced_accuracy and roc_auc; the subgroups too small to say
+        anything; and for each figure the largest gap between the other subgroups
+        (see :class:`~skinlesion.metrics.subgroups.SubgroupGap`).
     positive_label : str or None
         Name of the positive class(es).
     positive_classes : list or None
@@ -105,6 +125,9 @@ class ClinicalReport:
     y_true: np.ndarray
     y_score: np.ndarray
     positive_classes: list | None = None
+    referral: dict | None = None
+    referral_label: str | None = None
+    subgroups: dict | None = None
     history: dict | None = None
     images: Any = None
 
@@ -122,6 +145,9 @@ class ClinicalReport:
         target_specificity: float | None = None,
         fixed_sensitivities: Sequence[float] = FIXED_SENSITIVITIES,
         fixed_specificities: Sequence[float] = FIXED_SPECIFICITIES,
+        referral: Sequence[float] = REFERRAL_FRACTIONS,
+        subgroups: Any = None,
+        min_subgroup_size: int = MIN_SUBGROUP_SIZE,
         n_bootstraps: int = 1000,
         confidence: float = 0.95,
         stratify: bool = True,
@@ -155,7 +181,18 @@ class ClinicalReport:
             [check_unit_interval(t, "fixed_sensitivities") for t in as_list(fixed_sensitivities)],
             [check_unit_interval(t, "fixed_specificities") for t in as_list(fixed_specificities)],
             _check_n_bins(n_bins),
+            _check_referral(referral),
+            referral_positive(positive, classes_arr),
         )
+        if plan.referral_mask is not None and mask is not None:
+            plan.referral_mask = mask  # the same object: read at the operating threshold
+        columns = None if subgroups is None else check_subgroups(subgroups, codes.size)
+        if columns is not None:
+            plan.subgroups = [groups for _, _, groups in columns]
+            if isinstance(min_subgroup_size, bool) or not isinstance(
+                min_subgroup_size, (int, np.integer)
+            ):
+                raise ValueError(f"min_subgroup_size must be an int, got {min_subgroup_size!r}.")
         names = classes_arr.tolist()
         notes = warn_absent_classes(codes, names)
         label = None if mask is None else positive_label(mask, classes_arr)
@@ -178,8 +215,18 @@ class ClinicalReport:
         return cls(
             classes=names,
             **sections(plan, point, samples, confidence, names),
+            subgroups=None
+            if columns is None
+            else subgroup_sections(
+                columns, plan, point, samples, confidence, int(min_subgroup_size)
+            ),
             positive_label=label,
             positive_classes=None if mask is None else classes_arr[mask].tolist(),
+            referral_label=(
+                None
+                if plan.referral_mask is None
+                else positive_label(plan.referral_mask, classes_arr)
+            ),
             settings={
                 "n_samples": codes.size,
                 "confidence": confidence,
@@ -405,6 +452,24 @@ class ClinicalReport:
         return html
 
 
+def _check_referral(referral: Any) -> list[float]:
+    """The referred shares, each in [0, 1), in the order given."""
+    try:
+        shares = as_list(referral)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"referral must be a sequence of shares in [0, 1), such as (0.1, 0.2), got "
+            f"{referral!r}."
+        ) from None
+    bad = [s for s in shares if not 0.0 <= s < 1.0]
+    if bad:
+        raise ValueError(
+            f"referral shares must lie in [0, 1) (0.1 refers the 10 % least-confident "
+            f"cases), got {bad!r}."
+        )
+    return shares
+
+
 def clinical_report(
     y_true: Any,
     y_score: Any,
@@ -416,6 +481,9 @@ def clinical_report(
     target_specificity: float | None = None,
     fixed_sensitivities: Sequence[float] = FIXED_SENSITIVITIES,
     fixed_specificities: Sequence[float] = FIXED_SPECIFICITIES,
+    referral: Sequence[float] = REFERRAL_FRACTIONS,
+    subgroups: Any = None,
+    min_subgroup_size: int = MIN_SUBGROUP_SIZE,
     n_bootstraps: int = 1000,
     confidence: float = 0.95,
     stratify: bool = True,
@@ -453,6 +521,22 @@ def clinical_report(
         Sensitivities at which the specificity is read off the ROC curve.
     fixed_specificities : sequence of float, default=(0.80, 0.90, 0.95)
         Specificities at which the sensitivity is read off the ROC curve.
+    referral : sequence of float, default=(0.10, 0.20)
+        Shares of the least-confident cases (lowest top probability) referred to a
+        dermatologist; the ``referral`` section gives the figures on the cases kept
+        (see :func:`~skinlesion.metrics.referral_curve`). ``()`` leaves it out.
+    subgroups : DataFrame, mapping or array-like, default=None
+        Metadata per image, in the order of ``y_true``: a DataFrame, a mapping of
+        column name to values (``{"sex": ..., "age": ...}``) or one array. The
+        ``subgroups`` section gives each subgroup's n, sensitivity, specificity,
+        balanced accuracy and ROC AUC with intervals, and the largest gap between
+        subgroups with its bootstrap interval. Numeric columns with many values
+        are binned (age in bands <30, 30-44, 45-59, 60-74, 75+; others in
+        quartiles); missing values form an "unknown" subgroup.
+    min_subgroup_size : int, default=30
+        Subgroups with fewer images (or, with a positive class, fewer than 5
+        positive or 5 negative cases) are marked too small and left out of the
+        gaps; they are still shown.
     n_bootstraps : int, default=1000
         Bootstrap resamples for the intervals of non-proportions (0: no bootstrap,
         intervals NaN).
@@ -522,6 +606,9 @@ def clinical_report(
         target_specificity=target_specificity,
         fixed_sensitivities=fixed_sensitivities,
         fixed_specificities=fixed_specificities,
+        referral=referral,
+        subgroups=subgroups,
+        min_subgroup_size=min_subgroup_size,
         n_bootstraps=n_bootstraps,
         confidence=confidence,
         stratify=stratify,

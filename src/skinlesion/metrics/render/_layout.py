@@ -49,6 +49,10 @@ def tables(report: Any, fmt: str = ".3f") -> list[Table]:
     if report.positive is not None:
         title = f"Positive class: {report.positive_label} vs the rest"
         out.append((title, figure_header, _figure_rows("positive", report.positive, fmt)))
+    if report.referral:
+        out.append(_referral_table(report, fmt))
+    for column, section in (report.subgroups or {}).items():
+        out.extend(_subgroup_tables(column, section, report, fmt))
     isic = report.isic
     rows = [
         [str(c), *[format(figs[f].value, ".4f") for f in ISIC_FIGURES]]
@@ -66,6 +70,55 @@ def tables(report: Any, fmt: str = ".3f") -> list[Table]:
     )
     rows = _figure_rows("isic_aggregate", isic["aggregate"], fmt)
     out.append(("ISIC aggregate", figure_header, rows))
+    return out
+
+
+def _referral_table(report: Any, fmt: str) -> Table:
+    """One row per share referred: the figures on the cases kept."""
+    first = next(iter(report.referral.values()))
+    header = ["referred"]
+    for name in first:
+        section = "referral_positive" if name in ("sensitivity", "specificity") else "referral"
+        prefix = f"{report.referral_label} " if section == "referral_positive" else ""
+        header.append(prefix + label(section, name))
+    rows = [
+        [f"{100 * share:g} %", *[_cell(e, fmt) for e in figures.values()]]
+        for share, figures in report.referral.items()
+    ]
+    return "Referral of the least-confident cases: figures on the cases kept", header, rows
+
+
+def _subgroup_tables(column: str, section: dict, report: Any, fmt: str) -> list[Table]:
+    """The figures per subgroup of ``column``, then the largest gap of each figure."""
+    groups = section["groups"]
+    first = next(iter(groups.values()))
+    header = [column]
+    for name in first:
+        positive = name in ("sensitivity", "specificity")
+        text = label("subgroup_positive" if positive else "subgroup", name)
+        header.append(f"{report.positive_label} {text}" if positive else text)
+    header.append("note")
+    rows = []
+    for group, figures in groups.items():
+        note = "too small" if group in section["small"] else ""
+        if group == "unknown":
+            note = "missing value" + (", too small" if note else "")
+        cells = [str(int(e.value)) if n == "n" else _cell(e, fmt) for n, e in figures.items()]
+        rows.append([group, *cells, note])
+    out = [(f"Subgroups by {column}", header, rows)]
+    gap_rows = [
+        [
+            label("subgroup", figure),
+            f"{gap.highest} - {gap.lowest}",
+            _cell(gap.estimate, fmt),
+            f"{100 * gap.confidence:.3g} %",
+            "yes" if gap.excludes_zero else "no",
+        ]
+        for figure, gap in section["gaps"].items()
+    ]
+    if gap_rows:
+        header = ["figure", "between", "largest gap [interval]", "level", "excludes 0"]
+        out.append((f"Largest gap between subgroups by {column}", header, gap_rows))
     return out
 
 
@@ -87,5 +140,16 @@ def intro(report: Any) -> list[str]:
             f"({report.positive['prevalence']:.3f}); they change with the population."
         )
         lines.append(f"Operating point: {s['threshold_source']}.")
+    if report.referral:
+        lines.append(
+            "Referral: the cases with the lowest top probability go to a dermatologist; "
+            "the figures are on the cases kept, with bootstrap intervals."
+        )
+    if report.subgroups:
+        lines.append(
+            "Subgroups: gaps are between the subgroups with the highest and lowest figure, "
+            "leaving out those marked too small or missing; the interval is a bootstrap of "
+            "that difference at a level Bonferroni-adjusted for the pairs of subgroups."
+        )
     lines.extend(s["notes"])
     return lines

@@ -82,6 +82,30 @@ def _plots(report: Any) -> list[tuple[str, str]]:
             ),
         ),
     ]
+    if report.referral:
+        makers.append(
+            (
+                "Referral curve: figures on the cases kept as the least-confident are referred.",
+                lambda: d.ReferralCurveDisplay.from_predictions(
+                    report.y_true,
+                    report.y_score,
+                    classes=report.classes,
+                    positive=report.positive_classes,
+                    threshold=(
+                        0.5 if report.positive is None else report.positive["threshold"].value
+                    ),
+                    marks=list(report.referral),
+                ),
+            )
+        )
+    for column in report.subgroups or {}:
+        makers.append(
+            (
+                f"Subgroups by {column}: each figure with its {100 * s['confidence']:g} % "
+                "interval; the dashed line is the whole test set.",
+                lambda column=column: d.SubgroupDisplay.from_report(report, column),
+            )
+        )
     if report.history:
         makers.append(
             ("Training history.", lambda: d.TrainingHistoryDisplay.from_history(report.history))

@@ -15,6 +15,25 @@ def to_dict(report: Any) -> dict[str, Any]:
     if not isinstance(settings["random_state"], (int, type(None))):
         settings["random_state"] = repr(settings["random_state"])
     isic = report.isic
+    subgroups = None
+    if report.subgroups is not None:
+        subgroups = {
+            column: {
+                "groups": {g: _block(figs) for g, figs in section["groups"].items()},
+                "small": list(section["small"]),
+                "gaps": {
+                    figure: {
+                        **gap.estimate.to_dict(),
+                        "highest": gap.highest,
+                        "lowest": gap.lowest,
+                        "excludes_zero": gap.excludes_zero,
+                        "confidence": gap.confidence,
+                    }
+                    for figure, gap in section["gaps"].items()
+                },
+            }
+            for column, section in report.subgroups.items()
+        }
     return {
         "settings": settings,
         "classes": [str(c) for c in report.classes],
@@ -22,6 +41,10 @@ def to_dict(report: Any) -> dict[str, Any]:
         "per_class": {str(c): _block(v) for c, v in report.per_class.items()},
         "overall": _block(report.overall),
         "positive": None if report.positive is None else _block(report.positive),
+        "referral": None
+        if report.referral is None
+        else {f"{share:g}": _block(v) for share, v in report.referral.items()},
+        "subgroups": subgroups,
         "isic": {
             "per_category": {str(c): _block(v) for c, v in isic["per_category"].items()},
             "macro_average": _block(isic["macro_average"]),
@@ -38,6 +61,12 @@ def rows(report: Any) -> list[dict[str, Any]]:
     blocks.append(("overall", None, report.overall))
     if report.positive is not None:
         blocks.append(("positive", report.positive_label, report.positive))
+    blocks += [
+        ("referral", f"{100 * share:g} % referred", figs)
+        for share, figs in (report.referral or {}).items()
+    ]
+    for column, section in (report.subgroups or {}).items():
+        blocks += [(f"subgroup {column}", g, figs) for g, figs in section["groups"].items()]
     blocks += [("isic", c, figs) for c, figs in report.isic["per_category"].items()]
     blocks.append(("isic", "macro_average", report.isic["macro_average"]))
     blocks.append(("isic", None, report.isic["aggregate"]))
