@@ -254,14 +254,16 @@ def finetune(args, root: Path) -> None:
     trunk_config = dict(TRUNKS[args.trunk])
     if args.smoke:
         trunk_config.update(image_size=16, filters=(4, 8), convs_per_block=1)
-    trunk_path = pretrain(args, root)  # the cached file, or a fresh (smoke) pretraining
-    meta_file = trunk_path.with_suffix(".json")
-    meta = json.loads(meta_file.read_text())
-    common.figure("pretraining time (paid once, apart)", meta["fit_s"], "s")
-    common.figure(
-        "pretraining held-out HAM10000",
-        ", ".join(f"{k} {v:.4f}" for k, v in meta["held_out"].items()),
-    )
+    kinds = ("scratch", "fine-tuned") if args.only is None else (args.only,)
+    trunk_path = None
+    if "fine-tuned" in kinds:
+        trunk_path = pretrain(args, root)  # the cached file, or a fresh (smoke) pretraining
+        meta = json.loads(trunk_path.with_suffix(".json").read_text())
+        common.figure("pretraining time (paid once, apart)", meta["fit_s"], "s")
+        common.figure(
+            "pretraining held-out HAM10000",
+            ", ".join(f"{k} {v:.4f}" for k, v in meta["held_out"].items()),
+        )
     train_p, train_y, groups, test_p, test_y = load_target(root, args.target, args.seed)
     print(f"{args.target} training part: {common.class_counts(train_y)}")
     print(f"{args.target} test part: {common.class_counts(test_y)}")
@@ -276,7 +278,9 @@ def finetune(args, root: Path) -> None:
         return config
 
     scratch = {**trunk_config, **SCRATCH, **budget}
-    if args.recipe:
+    if "fine-tuned" not in kinds:
+        chosen = None
+    elif args.recipe:
         chosen = args.recipe
         print(f"recipe given on the command line: {chosen!r} (no choice made in this run)")
     else:  # choose on a validation split of the training part; the test part waits
@@ -301,8 +305,15 @@ def finetune(args, root: Path) -> None:
         chosen = max(found, key=found.get)
         print(f"chosen on validation: {chosen!r} ({found[chosen]:.4f})")
     results: dict[str, list[dict]] = {"scratch": [], "fine-tuned": []}
+    if args.scratch_from:  # the same scratch fits, run earlier (in parallel with pretraining)
+        results["scratch"] = json.loads(Path(args.scratch_from).read_text())["scratch"]
+        print(f"scratch fits read from {args.scratch_from} ({len(results['scratch'])} seeds)")
+    configs = {"scratch": scratch}
+    if chosen is not None:
+        configs["fine-tuned"] = recipe_config(RECIPES[chosen])
     for seed in range(args.seeds):
-        for kind, config in (("scratch", scratch), ("fine-tuned", recipe_config(RECIPES[chosen]))):
+        for kind in kinds:
+            config = configs[kind]
             results[kind].append(
                 fit_scored(
                     f"{kind} seed {seed} test",
@@ -316,6 +327,10 @@ def finetune(args, root: Path) -> None:
                     args.smoke,
                 )
             )
+    if args.save:
+        Path(args.save).write_text(json.dumps(results, indent=1))
+        print(f"results written to {args.save}")
+    results = {kind: runs for kind, runs in results.items() if runs}
     for kind, runs in results.items():
         common.print_cv_summary(
             f"{args.target} {args.trunk} {kind}",
@@ -323,6 +338,8 @@ def finetune(args, root: Path) -> None:
             keys=list(runs[0]),
             label=f"{len(runs)} seeds",
         )
+    if len(results) < 2:
+        return
     for key in results["scratch"][0]:
         diffs = [
             f[key] - s[key] for f, s in zip(results["fine-tuned"], results["scratch"], strict=True)
@@ -341,6 +358,13 @@ def main() -> None:
     p.add_argument("--recipe", choices=sorted(RECIPES), help="skip the choice, use this recipe")
     p.add_argument("--trunk", choices=sorted(TRUNKS), default="default64")
     p.add_argument("--epochs", type=int, default=None, help="override the pretraining epochs")
+    p.add_argument(
+        "--only",
+        choices=["scratch", "fine-tuned"],
+        help="fit one kind only (scratch needs no trunk: run it while pretraining runs)",
+    )
+    p.add_argument("--save", help="write the per-seed results to this JSON file")
+    p.add_argument("--scratch-from", help="read the scratch fits from a --save file")
     args = p.parse_args()
     import keras  # noqa: F401  (so the header reports the versions)
 
