@@ -224,6 +224,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         which fuses operations and often speeds up training on GPUs; ``"auto"``
         lets Keras decide. Keras runs without XLA, with a warning, when a layer
         cannot be compiled (the ``augment`` layers cannot) and in seeded fits
+        (``random_state`` set: TensorFlow's op determinism excludes XLA).
     distribute : None, "mirrored", list of str, "multi_worker" or tf.distribute.Strategy, \
 default=None
         Where the fit runs. ``None`` leaves placement to TensorFlow (its first
@@ -244,6 +245,7 @@ default=None
         computes its statistics on each replica's share. Predictions run
         without the strategy, and a model file holds no trace of it (a strategy
         object is saved as ``None``): it loads on a machine without GPUs. With
+        ``random_state`` set, a fit under a strategy is repeatable on the CPU
         (across GPUs the order of the gradient sums is TensorFlow's, and
         repeatability is not promised), but it is not the one-device fit:
         TensorFlow reseeds the per-epoch shuffle when it distributes the
