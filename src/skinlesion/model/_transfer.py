@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from skinlesion._hints import fix
-from skinlesion.network import DEFAULT_FILTERS, resolve_convs_per_block, trunk_spec
+from skinlesion.model._network import DEFAULT_FILTERS, resolve_convs_per_block, trunk_spec
 
 __all__ = ["TRUNK_PARAMS", "phase_callbacks", "resolve_architecture", "source_network"]
 
@@ -57,7 +57,7 @@ def source_network(init: Any) -> tuple[Any, str]:
         estimator = estimator.estimator
     if hasattr(estimator, "steps"):  # a pipeline: its classifier is its last step
         estimator = estimator.steps[-1][1]
-    from skinlesion.classifier import LesionClassifier
+    from skinlesion.model._classifier import LesionClassifier
 
     if isinstance(estimator, LesionClassifier):
         if not hasattr(estimator, "model_"):
@@ -96,11 +96,11 @@ def _network_from_file(path: Path) -> Any:
     except zipfile.BadZipFile:
         names = set()
     if "skinlesion.json" in names:
-        from skinlesion.classifier import load_model
+        from skinlesion.model._classifier import load_model
 
         return load_model(path).model_
     if "config.json" in names:  # a Keras v3 model file
-        from skinlesion.classifier import _model_from_bytes
+        from skinlesion.model._classifier import _model_from_bytes
 
         try:
             return _model_from_bytes(path.read_bytes())
