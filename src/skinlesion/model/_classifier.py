@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import json
 import os
-import re
-import tempfile
-import warnings
-import zipfile
-import zlib
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from pathlib import Path
@@ -17,41 +10,32 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import DataConversionWarning
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skinlesion._compat import Interval, Options, StrOptions, _fit_context
-from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
-from skinlesion._hints import fix
-from skinlesion._labels import check_label_values
 from skinlesion._random import check_random_state
 from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
-from skinlesion.images import (
-    ImageReadError,
-    as_size,
-    check_images,
-    find_unreadable_images,
-    is_path_array,
-)
+from skinlesion.images import check_images
 from skinlesion.model._backbones import BACKBONES
-from skinlesion.model._hardware import PRECISIONS, check_jit_compile, fit_context, resolve_strategy
+from skinlesion.model._hardware import PRECISIONS, fit_context, resolve_strategy
 from skinlesion.model._network import DEFAULT_FILTERS
+from skinlesion.model._persistence import (
+    MODEL_FORMAT,
+    _model_from_bytes,
+    _model_to_bytes,
+    read_model,
+    write_model,
+)
+from skinlesion.model._training import TrainingMixin
+from skinlesion.model._tta import check_tta, tta_model
 
 __all__ = ["MODEL_FORMAT", "LesionClassifier", "load_model"]
 
-#: Name written into every model file, checked when loading one.
-MODEL_FORMAT = "skinlesion-model"
-_FORMAT_VERSION = 1
 _OPTIMIZERS = {"adam", "adamw", "sgd", "rmsprop", "nadam"}
-#: After ``warmup_epochs``, the whole network trains at ``learning_rate`` times this.
-_UNFREEZE_RATE_FACTOR = 0.1
 
 
-class LesionClassifier(ClassifierMixin, BaseEstimator):
+class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
     """A convolutional network for dermoscopic images, with scikit-learn's API.
 
     The network (see :func:`skinlesion.build_cnn`) is built from scratch by
@@ -475,7 +459,7 @@ default=None
                 "least two classes. Check that labels were read from the right column or folders."
             )
         size = self._resolve_size(X)
-        _check_tta(self.tta, size)
+        check_tta(self.tta, size)
         self.input_shape_ = (*size, 3)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(0, 2**31 - 1))
@@ -486,9 +470,6 @@ default=None
         tf = import_tf(self.verbose)
         strategy = resolve_strategy(self.distribute)  # before any TF op (multi-worker)
 
-        from skinlesion.model._network import build_cnn, copy_trunk
-        from skinlesion.model._tfdata import make_dataset
-
         source, architecture = self._trunk_source()
         pretrained = source is not None or self.backbone_weights is not None
         warmup = self._check_fine_tune(pretrained=pretrained)
@@ -498,38 +479,9 @@ default=None
             quiet_tf_logger(self.verbose),
             fit_context(self.precision, strategy),
         ):
-            model = build_cnn(
-                self.input_shape_,
-                len(self.classes_),
-                **architecture,
-                dense_units=self.dense_units,
-                dropout=self.dropout,
-                augment=self.augment,
-                color_constancy=self.color_constancy,
-                backbone_weights=None if source is not None else self.backbone_weights,
-                seed=seed,
-            )
-            if source is not None:
-                copy_trunk(source, model)
+            model = self._initialize_network(source, architecture, seed)
             del source
-            if self.label_smoothing or self.mixup:  # one-hot targets, smoothed or blended
-                targets = np.eye(len(self.classes_), dtype=np.float32)[y_enc]
-            else:
-                targets = y_enc
-            train = make_dataset(
-                X[train_idx],
-                targets[train_idx],
-                size=size,
-                batch_size=self.batch_size,
-                shuffle=True,
-                seed=seed,
-                mixup=self.mixup,
-            )
-            validation = None
-            if len(val_idx):
-                validation = make_dataset(
-                    X[val_idx], targets[val_idx], size=size, batch_size=self.batch_size, cache=True
-                )
+            train, validation = self._initialize_datasets(X, y_enc, train_idx, val_idx, size, seed)
             history = self._train(model, train, validation, class_weight, callbacks, warmup)
         del tf
         self.model_ = model
@@ -564,260 +516,8 @@ default=None
                 f"init and backbone_weights={self.backbone_weights!r} both give the trunk's "
                 "weights; pass one of them (init=None to start from backbone_weights)."
             )
-        network, where = source_network(self.init)
+        network, where = source_network(self.init, LesionClassifier)
         return network, resolve_architecture(params, network, where)
-
-    def _check_fine_tune(self, *, pretrained: bool) -> int:
-        """Check ``fine_tune`` and ``warmup_epochs``; return the warmup epochs to run."""
-        if not pretrained and (self.fine_tune == "head" or self.warmup_epochs):
-            what = (
-                "fine_tune='head' trains the head alone on a frozen trunk"
-                if self.fine_tune == "head"
-                else f"warmup_epochs={self.warmup_epochs} trains the head alone first"
-            )
-            raise ValueError(
-                f"{what}, but this trunk starts from random weights (init=None and "
-                "backbone_weights=None): pass init= (a trained LesionClassifier or its model "
-                "file) or backbone= with backbone_weights=, or use fine_tune='all' with "
-                "warmup_epochs=0."
-            )
-        if self.fine_tune == "head":
-            return 0
-        if self.warmup_epochs >= self.epochs:
-            raise ValueError(
-                f"warmup_epochs={self.warmup_epochs} leaves no epoch to fine-tune the whole "
-                f"network (epochs={self.epochs}): make warmup_epochs smaller than epochs, or "
-                "use fine_tune='head' to train the head alone."
-            )
-        return int(self.warmup_epochs)
-
-    def _train(
-        self,
-        model: Any,
-        train: Any,
-        validation: Any,
-        class_weight: dict[int, float] | None,
-        callbacks: Sequence[Any] | None,
-        warmup: int,
-    ) -> dict[str, list[float]]:
-        """Compile and fit ``model``: the head alone for ``warmup`` epochs, then as asked."""
-        import keras
-
-        from skinlesion.model._network import set_trunk_trainable
-        from skinlesion.model._tfdata import reraise_image_errors
-        from skinlesion.model._transfer import phase_callbacks
-
-        if self.label_smoothing or self.mixup:
-            loss: Any = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
-        else:
-            loss = "sparse_categorical_crossentropy"
-        monitor = "val_loss" if validation is not None else "loss"
-        keras_verbose = {0: 0, 1: 2}.get(int(self.verbose), 1)
-        jit_compile = check_jit_compile(
-            self.jit_compile, deterministic=self.random_state is not None
-        )
-
-        def run(rate: float, epochs: tuple[int, int], fit_callbacks: list[Any]) -> dict:
-            model.compile(
-                optimizer=keras.optimizers.get(
-                    {"class_name": self.optimizer, "config": {"learning_rate": rate}}
-                ),
-                loss=loss,
-                metrics=["accuracy"],
-                jit_compile=jit_compile,
-            )
-            with reraise_image_errors(model, train, validation):
-                history = model.fit(
-                    train,
-                    validation_data=validation,
-                    initial_epoch=epochs[0],
-                    epochs=epochs[1],
-                    class_weight=class_weight,
-                    callbacks=fit_callbacks,
-                    shuffle=False,  # the dataset shuffles itself, seeded
-                    verbose=keras_verbose,
-                )
-            out = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-            if warmup:  # record the rate of both phases, so the drop shows in history_
-                out.setdefault("learning_rate", [float(rate)] * len(out.get("loss", [])))
-            return out
-
-        user_callbacks = list(callbacks or [])
-        history: dict[str, list[float]] = {}
-        rate = float(self.learning_rate)
-        if warmup:
-            # the head alone first; the callbacks see one run: begin here, end after phase 2
-            set_trunk_trainable(model, False)
-            history = run(rate, (0, warmup), phase_callbacks(user_callbacks, skip="on_train_end"))
-            user_callbacks = phase_callbacks(user_callbacks, skip="on_train_begin")
-            set_trunk_trainable(model, True)
-            rate *= _UNFREEZE_RATE_FACTOR
-        elif self.fine_tune == "head":
-            set_trunk_trainable(model, False)
-        all_callbacks = list(user_callbacks)
-        if self.lr_schedule == "plateau":
-            all_callbacks.append(
-                keras.callbacks.ReduceLROnPlateau(
-                    monitor=monitor, factor=0.5, patience=max(1, self.patience // 2)
-                )
-            )
-        elif self.lr_schedule == "cosine":
-            all_callbacks.append(
-                keras.callbacks.LearningRateScheduler(
-                    _cosine_schedule(rate, self.epochs - warmup, start=warmup)
-                )
-            )
-        if self.early_stopping:
-            all_callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor=monitor, patience=self.patience, restore_best_weights=True
-                )
-            )
-        after = run(rate, (warmup, self.epochs), all_callbacks)
-        set_trunk_trainable(model, True)  # model_ is a plain network again (freezing is fit's)
-        return {k: history.get(k, []) + after.get(k, []) for k in {**history, **after}}
-
-    def _check_X_y(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        if y is None:
-            raise ValueError(
-                "LesionClassifier requires y to be passed, but the target y is None: pass one "
-                "class label per image."
-            )
-        X = check_images(X)
-        y = check_label_values(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected; it was flattened "
-                "to shape (n,). Pass a 1-D array of class labels.",
-                DataConversionWarning,  # scikit-learn's category, which users filter by
-                stacklevel=3,
-            )
-            y = y.ravel()
-        if y.ndim != 1:
-            raise ValueError(
-                f"y must be 1-D (one class label per image), got shape {y.shape}. "
-                "One-hot labels can be turned into names with classes[y.argmax(axis=1)]."
-            )
-        if len(y) != len(X):
-            raise ValueError(
-                f"X and y have different lengths: {len(X)} images but {len(y)} labels."
-            )
-        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or infinite labels; drop those images first.")
-        if y.dtype.kind == "O" and any(v is None for v in y):
-            raise ValueError("y contains None labels; drop those images first.")
-        check_classification_targets(y)
-        if is_path_array(X):
-            missing = [p for p in X if not os.path.isfile(p)]
-            if missing:
-                raise ValueError(
-                    f"{len(missing)} image file(s) not found, for example {missing[0]!r}. "
-                    "Check the paths (relative paths are resolved from the current directory)."
-                )
-            # Decode every file once before the first epoch (JPEGs at 1/8 scale), so that
-            # a truncated or corrupt file stops the fit now, with every bad file listed,
-            # instead of part-way through an epoch.
-            unreadable = find_unreadable_images(X)
-            if unreadable:
-                raise ImageReadError.from_failures(unreadable)
-        return X, y
-
-    def _check_architecture(self) -> None:
-        filters = tuple(self.filters)
-        if not filters or not all(
-            isinstance(f, (int, np.integer)) and not isinstance(f, bool) and f > 0 for f in filters
-        ):
-            raise ValueError(
-                f"filters must be a non-empty sequence of positive ints, got {self.filters!r}."
-            )
-        dense = (self.dense_units,) if isinstance(self.dense_units, Integral) else self.dense_units
-        if not all(isinstance(u, (int, np.integer)) and u > 0 for u in dense):
-            raise ValueError(
-                f"dense_units must be a sequence of positive ints, got {self.dense_units!r}."
-            )
-        from skinlesion.model._network import resolve_augmentation, resolve_convs_per_block
-
-        resolve_convs_per_block(self.convs_per_block, len(filters))
-        resolve_augmentation(self.augment)
-
-    def _resolve_size(self, X: np.ndarray) -> tuple[int, int]:
-        size = as_size(self.image_size)
-        if size is not None:
-            return size
-        if is_path_array(X):
-            raise ValueError(
-                "image_size=None keeps the size of in-memory images only; with file paths "
-                "set image_size (for example image_size=128)."
-            )
-        return (int(X.shape[1]), int(X.shape[2]))
-
-    def _split_groups(self, X: np.ndarray, groups: Any) -> np.ndarray | None:
-        """Groups the validation split keeps whole: ``groups`` joined with duplicates."""
-        from skinlesion._groups import check_groups, duplicate_groups, merge_groups
-
-        if groups is not None:
-            groups = check_groups(groups, len(X))
-        if not self.validation_fraction:
-            return None
-        return merge_groups(groups, duplicate_groups(X))
-
-    def _split(
-        self, y_enc: np.ndarray, rng: np.random.RandomState, groups: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        indices = np.arange(len(y_enc))
-        n_classes = len(self.classes_)
-        n_val = int(np.ceil(self.validation_fraction * len(y_enc)))
-        if not self.validation_fraction or n_val == 0:
-            return indices, indices[:0]
-        if len(y_enc) - n_val < n_classes:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves fewer training images "
-                f"than classes ({len(y_enc)} images, {n_classes} classes); lower it or set it to 0."
-            )
-        if groups is not None and len(np.unique(groups)) < len(groups):
-            from skinlesion._groups import stratified_group_holdout
-
-            train_idx, val_idx = stratified_group_holdout(
-                y_enc, groups, self.validation_fraction, rng
-            )
-            if len(val_idx) == 0:
-                warnings.warn(
-                    f"validation_fraction={self.validation_fraction}: no group of images can "
-                    "be held out for early stopping without taking the last training images "
-                    "of a class, so there is no validation split and the training loss is "
-                    "watched instead. Give more images (or smaller groups), or set "
-                    "validation_fraction=0.",
-                    UserWarning,
-                    stacklevel=4,
-                )
-            return train_idx, val_idx
-        counts = np.bincount(y_enc)
-        stratify = y_enc if counts.min() >= 2 and n_val >= n_classes else None
-        train_idx, val_idx = train_test_split(
-            indices, test_size=n_val, stratify=stratify, random_state=rng
-        )
-        return np.sort(train_idx), np.sort(val_idx)
-
-    def _class_weights(self, y_train: np.ndarray) -> dict[int, float] | None:
-        if self.class_weight is None:
-            return None
-        n_classes = len(self.classes_)
-        if isinstance(self.class_weight, str):
-            present = np.unique(y_train)
-            weights = np.ones(n_classes)
-            weights[present] = compute_class_weight("balanced", classes=present, y=y_train)
-            return {i: float(w) for i, w in enumerate(weights)}
-        unknown = [k for k in self.class_weight if k not in set(self.classes_.tolist())]
-        if unknown:
-            raise ValueError(
-                f"class_weight names class(es) {unknown} that are not in y; the classes are "
-                f"{self.classes_.tolist()}."
-            )
-        lookup = {c: i for i, c in enumerate(self.classes_.tolist())}
-        weights = {i: 1.0 for i in range(n_classes)}
-        for name, weight in self.class_weight.items():
-            weights[lookup[name]] = float(weight)
-        return weights
 
     # ------------------------------------------------------------- predict
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -839,8 +539,8 @@ default=None
         import_tf(self.verbose)
         from skinlesion.model._tfdata import make_dataset, reraise_image_errors
 
-        _check_tta(self.tta, self.input_shape_[:2])
-        model = self.model_ if int(self.tta) == 1 else _tta_model(self.model_, int(self.tta))
+        check_tta(self.tta, self.input_shape_[:2])
+        model = self.model_ if int(self.tta) == 1 else tta_model(self.model_, int(self.tta))
         data = make_dataset(X, None, size=self.input_shape_[:2], batch_size=self.batch_size)
         with reraise_image_errors(model, data), quiet_tf_logger(self.verbose):
             proba = np.asarray(model.predict(data, verbose=0), dtype=np.float64)
@@ -936,40 +636,7 @@ default=None
         np.True_
         """
         check_is_fitted(self, "model_")
-        from skinlesion._version import __version__
-
-        path = check_writable(path, "path")
-        remove_stale_temporaries(path.parent)  # left by saves that were killed
-        params, init_source = _params_for_file(self.get_params(deep=False))
-        meta = {
-            "format": MODEL_FORMAT,
-            "format_version": _FORMAT_VERSION,
-            "skinlesion_version": __version__,
-            "params": _jsonable_params(params),
-            "classes": _encode_classes(self.classes_),
-            "history": self.history_,
-            "n_epochs": self.n_epochs_,
-            "best_epoch": self.best_epoch_,
-            "input_shape": list(self.input_shape_),
-            "validation_indices": self.validation_indices_.tolist(),
-        }
-        if init_source is not None:
-            meta["init_source"] = init_source
-        model_bytes = _model_to_bytes(self.model_)
-        fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=path.parent)
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                archive.writestr("skinlesion.json", json.dumps(meta, indent=2))
-                archive.writestr("model.keras", model_bytes)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_model(self, path)
 
 
 def load_model(path: str | os.PathLike[str]) -> LesionClassifier:
@@ -1000,283 +667,4 @@ def load_model(path: str | os.PathLike[str]) -> LesionClassifier:
     >>> from skinlesion import load_model
     >>> load_model("model.skl")  # doctest: +SKIP
     """
-    path = Path(path)
-    name = str(path)
-    if not path.exists():
-        raise FileNotFoundError(f"model file {name!r} does not exist; check the path.")
-    if path.is_dir():
-        raise IsADirectoryError(
-            f"model file {name!r} is a folder; give the file written by LesionClassifier.save "
-            "or `skinlesion train` (such as model.skl)."
-        )
-    not_ours = (
-        f"{name!r} is not a skinlesion model file (expected a file written by "
-        "LesionClassifier.save or `skinlesion train`)."
-    )
-
-    def damaged(problem: str) -> ValueError:
-        return ValueError(
-            f"model file {name!r} is damaged or was edited: {problem}. Load a copy of the "
-            "file as LesionClassifier.save wrote it, or train and save the model again."
-        )
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = set(archive.namelist())
-            if "skinlesion.json" not in members:
-                raise ValueError(not_ours)
-            try:
-                meta = json.loads(archive.read("skinlesion.json"))
-            except (zipfile.BadZipFile, ValueError, zlib.error, EOFError) as err:
-                raise damaged(f"its skinlesion.json cannot be read ({err})") from None
-            model_bytes = None
-            if "model.keras" in members:
-                try:
-                    model_bytes = archive.read("model.keras")
-                except (zipfile.BadZipFile, ValueError, zlib.error, EOFError) as err:
-                    raise damaged(f"its network (model.keras) cannot be read ({err})") from None
-    except (zipfile.BadZipFile, EOFError):
-        with open(path, "rb") as handle:
-            if handle.read(4) == b"PK\x03\x04":  # a ZIP archive, cut short or corrupt
-                raise ValueError(
-                    f"{name!r} is not a skinlesion model file that can be read: it starts "
-                    "like a ZIP archive but is truncated or corrupt (a copy cut short?). Copy "
-                    "the file again, or train and save the model again."
-                ) from None
-        raise ValueError(not_ours) from None
-    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
-        raise ValueError(not_ours)
-    version = meta.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise damaged(f"its format_version is {version!r}, not a whole number from 1")
-    if version > _FORMAT_VERSION:
-        raise ValueError(
-            f"{name!r} was written by a newer skinlesion "
-            f"({meta.get('skinlesion_version')}) in model format {version}; this one reads "
-            f"format {_FORMAT_VERSION}: upgrade skinlesion to load it."
-        )
-    clf = _classifier_from_meta(meta, damaged, name)
-    if model_bytes is None:
-        raise damaged("it holds no network (model.keras)")
-    if not zipfile.is_zipfile(io.BytesIO(model_bytes)):
-        raise damaged("its network (model.keras) is not a Keras archive (truncated or overwritten)")
-    try:
-        clf.model_ = _model_from_bytes(model_bytes)
-    except Exception as err:  # Keras raises many kinds for a damaged archive
-        reason = " ".join(str(err).split()) or type(err).__name__
-        if "safe_mode" in reason:
-            raise ValueError(
-                f"model file {name!r} holds Python code in its network (a Lambda layer or "
-                "a function), which skinlesion never loads: it was not written by "
-                "LesionClassifier.save. Do not use a model file from an untrusted source."
-            ) from None
-        reason = re.sub(r"\S*model\.keras", "model.keras", reason)  # no temporary paths
-        raise damaged(f"its network (model.keras) cannot be loaded ({reason[:300]})") from None
-    n_outputs = clf.model_.output_shape[-1]
-    if n_outputs != len(clf.classes_):
-        raise damaged(
-            f"its network predicts {n_outputs} classes but it lists {len(clf.classes_)} "
-            f"class names ({clf.classes_.tolist()})"
-        )
-    if tuple(clf.model_.input_shape[1:]) != clf.input_shape_:
-        raise damaged(
-            f"its network takes images of shape {tuple(clf.model_.input_shape[1:])} but it "
-            f"records input_shape {clf.input_shape_}"
-        )
-    return clf
-
-
-def _classifier_from_meta(meta: dict[str, Any], damaged: Any, name: str) -> LesionClassifier:
-    """The unfitted-network part of a model file: parameters and fitted attributes."""
-    from skinlesion._version import __version__
-
-    for key in ("params", "classes", "history", "n_epochs", "best_epoch", "input_shape"):
-        if key not in meta:
-            raise damaged(f"it has no {key!r} entry")
-    params = meta["params"]
-    if not isinstance(params, dict):
-        raise damaged(f"its 'params' entry is a {type(params).__name__}, not a mapping")
-    known = set(LesionClassifier().get_params())
-    unknown = sorted(set(params) - known)
-    if unknown:
-        written_by = meta.get("skinlesion_version")
-        fix = (
-            "the file was edited: remove them, or load an unedited copy"
-            if written_by == __version__
-            else f"it was written by skinlesion {written_by}: upgrade skinlesion to load it"
-        )
-        raise ValueError(
-            f"model file {name!r} sets parameter(s) {unknown} that this skinlesion "
-            f"({__version__}) does not know; {fix}."
-        )
-    params = dict(params)
-    for key in ("filters", "convs_per_block", "dense_units", "image_size"):
-        if isinstance(params.get(key), list):
-            params[key] = tuple(params[key])
-    clf = LesionClassifier(**params)
-    try:
-        clf._validate_params()
-        clf._check_architecture()
-    except ValueError as err:
-        raise damaged(f"its parameters are invalid ({' '.join(str(err).split())})") from None
-    try:
-        classes = _decode_classes(meta["classes"])
-    except (TypeError, ValueError, KeyError) as err:
-        raise damaged(f"its class names cannot be read ({err!r})") from None
-    if classes.ndim != 1 or len(classes) < 2 or len(set(classes.tolist())) != len(classes):
-        raise damaged(f"its class names {meta['classes'].get('values')!r} are not 2 or more names")
-    history = meta["history"]
-    if not isinstance(history, dict) or not all(
-        isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)
-        for v in history.values()
-    ):
-        raise damaged("its training history is not a mapping of lists of numbers")
-    shape = meta["input_shape"]
-    if (
-        not isinstance(shape, list)
-        or len(shape) != 3
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)
-        or shape[2] != 3
-    ):
-        raise damaged(f"its input_shape {shape!r} is not [height, width, 3]")
-    for key in ("n_epochs", "best_epoch"):
-        value = meta[key]
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise damaged(f"its {key} is {value!r}, not a whole number")
-    clf.classes_ = classes
-    clf.history_ = history
-    clf.n_epochs_ = int(meta["n_epochs"])
-    clf.best_epoch_ = int(meta["best_epoch"])
-    clf.input_shape_ = tuple(shape)
-    if "validation_indices" in meta:  # absent from files saved by earlier versions
-        rows = meta["validation_indices"]
-        if not isinstance(rows, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in rows
-        ):
-            raise damaged("its validation_indices are not a list of row numbers")
-        clf.validation_indices_ = np.asarray(rows, dtype=np.intp)
-    return clf
-
-
-def _params_for_file(params: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-    """``params`` with paths as strings and an in-memory ``init`` replaced by None.
-
-    Returns the parameters and, when ``init`` was dropped, a description of it.
-    """
-    params = dict(params)
-    for key in ("init", "backbone_weights"):
-        if isinstance(params.get(key), os.PathLike):
-            params[key] = os.fspath(params[key])
-    distribute = params.get("distribute")
-    if distribute is not None and not isinstance(distribute, (str, list, tuple)):
-        params["distribute"] = None  # a strategy object: hardware of the fit, not of the model
-    init = params.get("init")
-    if init is None or isinstance(init, str):
-        return params, None
-    params["init"] = None
-    inner = getattr(init, "estimator", None)
-    name = type(init).__name__
-    if inner is not None:
-        name = f"{name}({type(inner).__name__})"
-    return params, f"{name}, not stored (the fitted network holds its trunk)"
-
-
-def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in params.items():
-        if isinstance(value, np.random.RandomState):
-            value = None
-        elif isinstance(value, Mapping):
-            value = dict(value)
-        try:
-            json.dumps(value)
-        except TypeError:
-            raise ValueError(
-                f"parameter {key}={value!r} cannot be saved in a model file; use plain "
-                "ints, floats, strings, tuples and dicts, or pickle the estimator instead."
-            ) from None
-        out[key] = value
-    return out
-
-
-def _encode_classes(classes: np.ndarray) -> dict[str, Any]:
-    values = classes.tolist()
-    if not all(isinstance(v, (str, int, float, bool)) for v in values):
-        raise ValueError(
-            "class labels other than strings and numbers cannot be saved in a model file; "
-            "pickle the estimator instead (joblib.dump)."
-        )
-    return {"dtype": classes.dtype.str, "values": values}
-
-
-def _decode_classes(encoded: dict[str, Any]) -> np.ndarray:
-    dtype = np.dtype(encoded["dtype"])
-    if dtype.kind == "O":
-        out = np.empty(len(encoded["values"]), dtype=object)
-        out[:] = encoded["values"]
-        return out
-    return np.asarray(encoded["values"], dtype=dtype)
-
-
-def _model_to_bytes(model: Any) -> bytes:
-    import_tf()
-    with tempfile.TemporaryDirectory() as folder:
-        file = os.path.join(folder, "model.keras")
-        model.save(file)
-        return Path(file).read_bytes()
-
-
-def _model_from_bytes(data: bytes) -> Any:
-    import_tf()
-    import keras
-
-    import skinlesion.model._layers  # noqa: F401  (registers the network's own layers)
-
-    # Keras' safe mode refuses Python code (Lambda layers) in a model file, even
-    # after a process-wide keras.config.enable_unsafe_deserialization().
-    from skinlesion._compat import keras_safe_mode
-
-    with tempfile.TemporaryDirectory() as folder:
-        file = os.path.join(folder, "model.keras")
-        with open(file, "wb") as handle:
-            handle.write(data)
-        with keras_safe_mode():
-            return keras.saving.load_model(file, compile=False, safe_mode=True)
-
-
-def _cosine_schedule(learning_rate: float, epochs: int, start: int = 0) -> Any:
-    """Per-epoch half-cosine decay from ``learning_rate`` at epoch ``start`` (0-based)
-    to 1 % of it ``epochs`` epochs later."""
-    floor = 0.01 * learning_rate
-
-    def schedule(epoch: int, lr: float | None = None) -> float:
-        progress = (epoch - start) / max(1, epochs - 1)
-        return float(floor + (learning_rate - floor) * 0.5 * (1.0 + np.cos(np.pi * progress)))
-
-    return schedule
-
-
-def _check_tta(tta: Any, size: tuple[int, int]) -> None:
-    if tta not in (1, 2, 4, 8) or isinstance(tta, bool):
-        raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {tta!r}.")
-    if tta == 8 and size[0] != size[1]:
-        raise ValueError(
-            f"tta=8 needs square images (its last four views are transposed), but the network "
-            f"takes {size[0]}x{size[1]} images: "
-            + fix("use tta=4, or a square image_size.", cli="use --tta 4.")
-        )
-
-
-def _tta_model(model: Any, n_views: int) -> Any:
-    """``model`` averaged over ``n_views`` flips/transposes of its input (shared weights)."""
-    import keras
-    from keras import ops
-
-    inputs = keras.Input(shape=model.input_shape[1:], dtype=model.inputs[0].dtype)
-    views = [inputs, ops.flip(inputs, axis=2), ops.flip(inputs, axis=1)]
-    views.append(ops.flip(views[1], axis=1))
-    transposed = ops.transpose(inputs, (0, 2, 1, 3))
-    views += [transposed, ops.flip(transposed, axis=1), ops.flip(transposed, axis=2)]
-    views.append(ops.flip(views[-2], axis=2))
-    outputs = keras.layers.Average(dtype="float32")([model(v) for v in views[:n_views]])
-    return keras.Model(inputs, outputs, name=f"{model.name}_tta{n_views}")
+    return read_model(path, LesionClassifier)
