@@ -28,7 +28,7 @@ except ImportError:  # run as a script
 
 def colour_features(images: np.ndarray, power: float) -> dict[str, np.ndarray]:
     """Per-image colour statistics of uint8 ``images``, before and after constancy."""
-    from skinlesion._layers import ShadesOfGray
+    from skinlesion.model._layers import ShadesOfGray
 
     x = images.astype(np.float32) / 255.0
     layer = ShadesOfGray(power)

@@ -110,7 +110,7 @@ def plain_fit(X, y, network: dict, precision: str, epochs: int, batch: int) -> l
     import keras
 
     from skinlesion import build_cnn
-    from skinlesion._hardware import dtype_policy
+    from skinlesion.model._hardware import dtype_policy
 
     with dtype_policy(precision):
         model = build_cnn(X.shape[1:], N_CLASSES, seed=0, **network)
@@ -139,7 +139,7 @@ def ours_fit(X, y, network: dict, precision: str, epochs: int, batch: int):
 
 def pipeline_epoch(X, y, batch: int) -> float:
     """Seconds to run one epoch of the classifier's training pipeline alone."""
-    from skinlesion._dataset import make_dataset
+    from skinlesion.model._tfdata import make_dataset
 
     ds = make_dataset(X, y, size=X.shape[1:3], batch_size=batch, shuffle=True, seed=0)
     for _ in ds:  # a first pass builds the pipeline

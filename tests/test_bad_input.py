@@ -982,13 +982,13 @@ def test_cli_with_tensorflow(args, expected, ctx):
 # --------------------------------------------------------------------------------------
 _FAILING_FIT = """
 import sys
-import skinlesion.classifier
+import skinlesion.model._training
 from skinlesion import LesionClassifier
 from skinlesion.datasets import load_image_folder
 
 # Leave the pre-check out, so the bad file is met inside the tf.data pipeline,
 # as it is when a file changes after the check or a decoder fails for another reason.
-skinlesion.classifier.find_unreadable_images = lambda paths: []
+skinlesion.model._training.find_unreadable_images = lambda paths: []
 data = load_image_folder(sys.argv[1], as_paths=True)
 clf = LesionClassifier(image_size=16, filters=(4,), epochs=1, validation_fraction=0.2)
 try:

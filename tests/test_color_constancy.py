@@ -10,7 +10,7 @@ from skinlesion import build_cnn
 
 
 def shades_of_gray(images, power=6.0):
-    from skinlesion._layers import ShadesOfGray
+    from skinlesion.model._layers import ShadesOfGray
 
     return np.asarray(ShadesOfGray(power)(np.asarray(images, dtype="float32")))
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from skinlesion import _dataset
 from skinlesion.datasets import make_lesions
+from skinlesion.model import _tfdata as _dataset
 
 
 @pytest.fixture

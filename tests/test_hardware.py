@@ -102,7 +102,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from skinlesion import LesionClassifier
-from skinlesion._hardware import resolve_strategy
+from skinlesion.model._hardware import resolve_strategy
 from skinlesion.datasets import make_lesions
 
 X, y = make_lesions(n_samples=64, image_size=16, random_state=0)

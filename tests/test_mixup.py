@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from skinlesion import _dataset
 from skinlesion.datasets import make_lesions
+from skinlesion.model import _tfdata as _dataset
 
 
 @pytest.fixture(scope="module")

@@ -356,7 +356,7 @@ def test_grid_search_over_fine_tune_and_warmup_epochs(base, base_file, target):
 @pytest.mark.parametrize("name", list(BACKBONES))
 def test_each_backbone_gets_the_input_scaling_keras_documents(name):
     """Our in-graph scaling of [0, 1] images equals ``preprocess_input`` of the 0-255 pixels."""
-    from skinlesion._layers import BackbonePreprocessing
+    from skinlesion.model._layers import BackbonePreprocessing
 
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(2, 5, 4, 3), dtype=np.uint8)

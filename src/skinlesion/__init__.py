@@ -14,9 +14,9 @@ from skinlesion._version import __version__
 
 # public name -> module that defines it
 _LAZY = {
-    "LesionClassifier": "skinlesion.classifier",
-    "load_model": "skinlesion.classifier",
-    "build_cnn": "skinlesion.network",
+    "LesionClassifier": "skinlesion.model._classifier",
+    "load_model": "skinlesion.model._classifier",
+    "build_cnn": "skinlesion.model._network",
     "Rebalancer": "skinlesion.resampling",
     "Augmenter": "skinlesion.augmentation",
     "Pipeline": "skinlesion.pipeline",
@@ -49,10 +49,10 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from skinlesion.augmentation import Augmenter
-    from skinlesion.classifier import LesionClassifier, load_model
     from skinlesion.images import ImageReadError
+    from skinlesion.model._classifier import LesionClassifier, load_model
+    from skinlesion.model._network import build_cnn
     from skinlesion.model_card import ModelCard
-    from skinlesion.network import build_cnn
     from skinlesion.pipeline import Pipeline, make_pipeline
     from skinlesion.resampling import Rebalancer
 

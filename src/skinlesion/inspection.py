@@ -104,9 +104,9 @@ def grad_cam(estimator: Any, X: Any, target: Any = None) -> np.ndarray:
     >>> maps.shape, bool(maps.min() >= 0 and maps.max() <= 1)
     ((3, 16, 16), True)
     """
-    from skinlesion._dataset import make_dataset
     from skinlesion._tf import import_tf, quiet_tf_logger
     from skinlesion.images import check_images
+    from skinlesion.model._tfdata import make_dataset
 
     clf = _classifier(estimator)
     X = check_images(X)
@@ -254,9 +254,9 @@ class SaliencyDisplay:
 
 def features(estimator: Any, X: Any) -> np.ndarray:
     """The network's pooled trunk features of each image, shape ``(n, n_features)``."""
-    from skinlesion._dataset import make_dataset
     from skinlesion._tf import import_tf, quiet_tf_logger
     from skinlesion.images import check_images
+    from skinlesion.model._tfdata import make_dataset
 
     clf = _classifier(estimator)
     X = check_images(X)

@@ -109,7 +109,7 @@ class Pipeline(_ImbPipeline):
     def _resample_final_groups(self, X: Any, routed_params: Any) -> None:
         """Give the final step's ``groups`` for its resampled rows (see the class docs)."""
         from skinlesion._groups import check_groups, duplicate_groups, merge_groups
-        from skinlesion.classifier import LesionClassifier
+        from skinlesion.model._classifier import LesionClassifier
 
         name, final = self.steps[-1]
         if final is None or final == "passthrough" or name not in routed_params:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from skinlesion._hints import fix
-from skinlesion.network import DEFAULT_FILTERS, resolve_convs_per_block, trunk_spec
+from skinlesion.model._network import DEFAULT_FILTERS, resolve_convs_per_block, trunk_spec
+from skinlesion.model._persistence import _model_from_bytes, read_model
 
 __all__ = ["TRUNK_PARAMS", "phase_callbacks", "resolve_architecture", "source_network"]
 
@@ -41,8 +42,12 @@ _UNFITTED = (
 )
 
 
-def source_network(init: Any) -> tuple[Any, str]:
-    """The Keras network that ``init`` stands for, and the words naming it in errors."""
+def source_network(init: Any, estimator_class: type) -> tuple[Any, str]:
+    """The Keras network that ``init`` stands for, and the words naming it in errors.
+
+    ``estimator_class`` is :class:`~skinlesion.LesionClassifier`, passed in so that
+    this module does not import the estimator's (which imports this one).
+    """
     if isinstance(init, str) and init == "imagenet":
         raise ValueError(
             "init='imagenet': ImageNet weights belong to a Keras application's trunk; pass "
@@ -50,16 +55,14 @@ def source_network(init: Any) -> tuple[Any, str]:
         )
     if isinstance(init, (str, os.PathLike)):
         path = Path(init)
-        return _network_from_file(path), f"init={os.fspath(init)!r}"
+        return _network_from_file(path, estimator_class), f"init={os.fspath(init)!r}"
     estimator = init
     frozen = _frozen_estimator_type()
     if frozen is not None and isinstance(estimator, frozen):
         estimator = estimator.estimator
     if hasattr(estimator, "steps"):  # a pipeline: its classifier is its last step
         estimator = estimator.steps[-1][1]
-    from skinlesion.classifier import LesionClassifier
-
-    if isinstance(estimator, LesionClassifier):
+    if isinstance(estimator, estimator_class):
         if not hasattr(estimator, "model_"):
             raise ValueError(_UNFITTED)
         return estimator.model_, "init (a fitted LesionClassifier)"
@@ -82,7 +85,7 @@ def _frozen_estimator_type() -> type | None:
     return FrozenEstimator
 
 
-def _network_from_file(path: Path) -> Any:
+def _network_from_file(path: Path, estimator_class: type) -> Any:
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise FileNotFoundError(
@@ -96,12 +99,8 @@ def _network_from_file(path: Path) -> Any:
     except zipfile.BadZipFile:
         names = set()
     if "skinlesion.json" in names:
-        from skinlesion.classifier import load_model
-
-        return load_model(path).model_
+        return read_model(path, estimator_class).model_
     if "config.json" in names:  # a Keras v3 model file
-        from skinlesion.classifier import _model_from_bytes
-
         try:
             return _model_from_bytes(path.read_bytes())
         except Exception as err:

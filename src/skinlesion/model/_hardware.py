@@ -39,7 +39,7 @@ def dtype_policy(precision: str) -> Iterator[None]:
     Examples
     --------
     >>> import keras
-    >>> from skinlesion._hardware import dtype_policy
+    >>> from skinlesion.model._hardware import dtype_policy
     >>> with dtype_policy("mixed_bfloat16"):
     ...     print(keras.config.dtype_policy().name)
     mixed_bfloat16
