@@ -29,6 +29,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy.fft import dctn
 from sklearn.utils import Bunch
 
+from skinlesion._imread import _bomb_reason, _pil_to_rgb, _unidentified_reason
 from skinlesion._labels import check_label_values
 from skinlesion.datasets._audit_report import (
     AuditReport,
@@ -39,13 +40,7 @@ from skinlesion.datasets._audit_report import (
 )
 from skinlesion.datasets.folders import load_image_folder
 from skinlesion.datasets.ham10000 import _find_metadata, _index_images, _read_metadata
-from skinlesion.images import (
-    _bomb_reason,
-    _pil_to_rgb,
-    _unidentified_reason,
-    check_images,
-    is_path_array,
-)
+from skinlesion.images import check_images, is_path_array
 
 __all__ = ["AuditReport", "DuplicateGroup", "audit", "isic_id", "perceptual_hash"]
 
