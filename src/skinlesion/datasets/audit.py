@@ -21,6 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from skinlesion.datasets._audit_groups import (
+    DuplicateGroup,
+    components,
+    labels_disagree,
+    split_rank,
+)
 from skinlesion.datasets._audit_parts import _as_parts, _check_label_map
 from skinlesion.datasets._audit_probe import (
     _Probe,
@@ -29,13 +35,7 @@ from skinlesion.datasets._audit_probe import (
     isic_id,
     perceptual_hash,
 )
-from skinlesion.datasets._audit_report import (
-    AuditReport,
-    DuplicateGroup,
-    components,
-    labels_disagree,
-    split_rank,
-)
+from skinlesion.datasets._audit_report import AuditReport
 
 __all__ = ["AuditReport", "DuplicateGroup", "audit", "isic_id", "perceptual_hash"]
 
