@@ -195,7 +195,7 @@ def load_image_folder(
         paths lazily.
     errors : {"raise", "warn"}, default="raise"
         What to do with a corrupt or unreadable image file: raise an
-        :class:`~skinlesion.images.ImageReadError` naming it, or skip it with a
+        :class:`~skinlesion.ImageReadError` naming it, or skip it with a
         warning (the skipped files are listed in ``skipped``).
     cache : bool or path, default=None
         Keep decoded, resized images in an on-disk cache keyed by each file's
