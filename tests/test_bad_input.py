@@ -24,7 +24,6 @@ import os
 import pickle
 import struct
 import subprocess
-import sys
 import threading
 import time
 import traceback
@@ -40,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from _subprocess import run_cli, run_python
 from PIL import Image
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -831,18 +831,6 @@ def test_downloads(call, expected, ctx):
 # --------------------------------------------------------------------------------------
 # the command line, in subprocesses
 # --------------------------------------------------------------------------------------
-def run_cli(*args: Any, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    env.update(MPLBACKEND="Agg", SKINLESION_NUM_THREADS="2")
-    return subprocess.run(
-        [sys.executable, "-m", "skinlesion", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
-
-
 @dataclass(frozen=True)
 class Fails:
     """The command exits with ``status`` and one error line holding every word."""
@@ -1012,16 +1000,9 @@ def test_a_fit_failing_inside_the_pipeline_exits_without_hanging(tmp_path):
     bad.write_bytes(bad.read_bytes()[:50_000])
     script = tmp_path / "fit.py"
     script.write_text(_FAILING_FIT)
-    env = {**os.environ, "SKINLESION_NUM_THREADS": "2"}
     for _ in range(4):
         start = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, str(script), str(tmp_path)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=600,
-        )
+        result = run_python(script, tmp_path, env={"SKINLESION_NUM_THREADS": "2"})
         assert result.returncode == 1, result.stderr
         assert "7.jpg" in result.stderr and "Traceback" not in result.stderr
         assert time.perf_counter() - start < 300
@@ -1042,14 +1023,7 @@ print(json.dumps({"env": os.environ.get("TF_CPP_MIN_LOG_LEVEL"),
 
 @pytest.mark.slow
 def test_fit_and_predict_leave_logging_and_environment_as_they_were(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run(
-        [sys.executable, "-c", _STATE_AFTER_FIT],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
+    result = run_python("-c", _STATE_AFTER_FIT, env={"TF_CPP_MIN_LOG_LEVEL": None})
     assert result.returncode == 0, result.stderr
     state = json.loads(result.stdout.strip().splitlines()[-1])
     assert state == {"env": None, "level": logging.NOTSET}

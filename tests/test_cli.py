@@ -10,14 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _subprocess import run_cli
 from PIL import Image
 
 from skinlesion._progress import EpochProgress, format_duration
@@ -26,21 +25,6 @@ from skinlesion.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, build_parser, main
 COMMANDS = ["demo", "train", "evaluate", "predict", "explain", "audit"]
 # Class -> base colour: distinct enough that one epoch learns something.
 COLOURS = {"melanoma": (60, 30, 20), "nevus": (170, 110, 80), "keratosis": (120, 160, 60)}
-
-
-def run_cli(*args: str | os.PathLike[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m skinlesion ARGS`` the way a user would (no log level preset)."""
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    env["MPLBACKEND"] = "Agg"
-    env.setdefault("SKINLESION_NUM_THREADS", "2")
-    return subprocess.run(
-        [sys.executable, "-m", "skinlesion", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=600,
-    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, status: int, *words: str) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
+from _subprocess import run_python
 
 from skinlesion._tf import KerasBackendError, check_keras_backend
 
@@ -21,16 +18,11 @@ except ValueError as err:
 """
 
 
-def _run(args, backend):
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, env=env, timeout=300
-    )
-
-
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_another_backend_is_a_clear_error_at_first_use(backend):
-    done = _run(["-c", FIT], backend)
+    done = run_python(
+        "-c", FIT, env={"KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300
+    )
     assert done.returncode == 0, done.stderr  # the error is a ValueError, caught above
     name, message = done.stdout.strip().split(" | ")
     assert name == "KerasBackendError"
@@ -40,7 +32,15 @@ def test_another_backend_is_a_clear_error_at_first_use(backend):
 
 
 def test_the_command_line_says_it_in_one_line():
-    done = _run(["-m", "skinlesion", "demo", "--n-samples", "40"], "jax")
+    done = run_python(
+        "-m",
+        "skinlesion",
+        "demo",
+        "--n-samples",
+        "40",
+        env={"KERAS_BACKEND": "jax", "TF_CPP_MIN_LOG_LEVEL": "3"},
+        timeout=300,
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "error: skinlesion runs Keras on the TensorFlow backend" in done.stderr

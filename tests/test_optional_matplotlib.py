@@ -3,12 +3,11 @@ every plot asked for says to install the ``plot`` extra."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
+from _subprocess import run_python
 
 from skinlesion.cli import EXIT_FAILURE, main
 from skinlesion.metrics import ConfusionMatrixDisplay, clinical_report
@@ -63,14 +62,8 @@ def test_plots_ask_for_the_plot_extra(no_matplotlib, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_fit_predict_report_and_train_without_matplotlib(tmp_path):
-    env = dict(os.environ, SKINLESION_NUM_THREADS="2", TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run(
-        [sys.executable, "-c", WITHOUT_MATPLOTLIB, str(tmp_path / "data")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
+    env = {"SKINLESION_NUM_THREADS": "2", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = run_python("-c", WITHOUT_MATPLOTLIB, tmp_path / "data", env=env)
     assert result.returncode == 0, result.stderr
     assert "accuracy" in result.stdout
     # skinlesion train saves the model and says why there is no history plot

@@ -9,141 +9,23 @@ versions of the data (:meth:`AuditReport.deduplicated`,
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
 from sklearn.utils import Bunch
 
-from skinlesion._hints import fix
+from skinlesion.datasets._audit_groups import (
+    DuplicateGroup,
+    _merge_groups,
+    labels_disagree,
+    split_rank,
+)
+from skinlesion.datasets._audit_summary import summary
 from skinlesion.datasets._diagnoses import agree
 
 __all__ = ["AuditReport", "DuplicateGroup"]
-
-
-@dataclass
-class DuplicateGroup:
-    """Copies of one image: byte-identical (``kind="exact"``) or not (``"near"``).
-
-    Attributes
-    ----------
-    kind : {"exact", "near"}
-        ``"near"`` groups hold copies that are not all byte-identical: the same
-        ISIC id in the file names, or near-identical pixels (perceptual hash).
-    members : list of int
-        Positions of the images in the audit's item table.
-    sources : list of str
-        File paths (or ``"<split>[i]"`` for images given as arrays).
-    labels : list of str
-    splits : list of str
-    matched_by : tuple of str
-        What joined the copies: ``"bytes"``, ``"id"`` (the same ISIC id) and
-        ``"hash"`` (the perceptual hash, confirmed on thumbnails).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skinlesion.datasets import audit
-    >>> X = np.random.default_rng(0).integers(0, 255, (4, 32, 32, 3), dtype=np.uint8)
-    >>> X[1] = X[0]
-    >>> group = audit((X, ["nevus", "melanoma", "nevus", "melanoma"])).exact_duplicates[0]
-    >>> group.kind, sorted(group.labels), group.conflicting
-    ('exact', ['melanoma', 'nevus'], True)
-    """
-
-    kind: str
-    members: list[int]
-    sources: list[str]
-    labels: list[str]
-    splits: list[str]
-    matched_by: tuple[str, ...] = ()
-    _conflict: bool | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def conflicting(self) -> bool:
-        """True when the copies' labels disagree.
-
-        Copies in one split disagree when their class names differ. Copies in
-        different splits (often different data sets) disagree only when the
-        names cannot mean one diagnosis: ``"melanoma"`` and ``"mel"`` agree,
-        ``"nevus"`` and ``"akiec"`` do not (see the user guide's table).
-        """
-        if self._conflict is not None:
-            return self._conflict
-        return len(set(self.labels)) > 1
-
-    @property
-    def leaking(self) -> bool:
-        """True when the copies sit in different splits (train and test)."""
-        return len(set(self.splits)) > 1
-
-    @property
-    def category(self) -> str:
-        """``"leak"``, ``"conflict"`` or ``"within class"`` (the first that applies)."""
-        if self.leaking:
-            return "leak"
-        if self.conflicting:
-            return "conflict"
-        return "within class"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data: kind, category, evidence and the members' sources, labels and splits."""
-        return {
-            "kind": self.kind,
-            "category": self.category,
-            "conflicting": self.conflicting,
-            "matched_by": list(self.matched_by),
-            "sources": list(self.sources),
-            "labels": list(self.labels),
-            "splits": list(self.splits),
-        }
-
-
-def labels_disagree(
-    labels: Sequence[str],
-    splits: Sequence[str],
-    classes: Mapping[str, Sequence[str]],
-    label_map: Mapping[str, str] | None = None,
-) -> bool:
-    """Whether any two copies' labels disagree (see :attr:`DuplicateGroup.conflicting`)."""
-    for (sa, la), (sb, lb) in combinations(sorted(set(zip(splits, labels, strict=True))), 2):
-        if la != lb and (sa == sb or not agree(la, lb, classes[sa], classes[sb], label_map)):
-            return True
-    return False
-
-
-def components(edges_a: Sequence[int], edges_b: Sequence[int], n: int) -> np.ndarray:
-    """The connected component of each of ``n`` nodes, given undirected edges."""
-    a = np.asarray(edges_a, dtype=np.int64)
-    graph = coo_array((np.ones(len(a), dtype=np.int8), (a, np.asarray(edges_b))), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
-
-
-def _merge_groups(groups: list[DuplicateGroup], n: int) -> list[list[int]]:
-    """Connected components over all groups (exact and near may share members)."""
-    a = [g.members[0] for g in groups for _ in g.members[1:]]
-    b = [m for g in groups for m in g.members[1:]]
-    label = components(a, b, n)
-    in_groups = np.unique([m for g in groups for m in g.members]).astype(np.int64)
-    by_label: dict[int, list[int]] = {}
-    for i in in_groups.tolist():
-        by_label.setdefault(int(label[i]), []).append(i)
-    return [sorted(c) for c in by_label.values()]
-
-
-def split_rank(split: str) -> int:
-    """Which copy to keep: one in the test split first, then validation, then train."""
-    name = split.lower()
-    if name in {"test", "testing"}:
-        return 0
-    if name in {"val", "valid", "validation"}:
-        return 1
-    return 2
 
 
 def _take(value: Any, rows: np.ndarray) -> Any:
@@ -345,93 +227,7 @@ class AuditReport:
 
     def summary(self, max_examples: int = 3) -> str:
         """A readable, multi-line summary (also what ``str(report)`` gives)."""
-        lines = [f"Audit of {len(self.sources)} images"]
-        for split, counts in self.class_counts.items():
-            total = sum(counts.values())
-            parts = ", ".join(f"{c} {n}" for c, n in sorted(counts.items()))
-            lines.append(f"  {split}: {total} images in {len(counts)} classes ({parts})")
-        lines.append(f"  class imbalance (largest / smallest class): {self.imbalance_ratio:.1f}")
-
-        def name(source: str) -> str:
-            p = Path(source)
-            return f"{p.parent.name}/{p.name}" if p.parent.name else source
-
-        def describe(groups: list[DuplicateGroup], what: str) -> None:
-            if not groups:
-                return
-            lines.append(f"  {len(groups)} {what}")
-            for g in groups[:max_examples]:
-                members = ", ".join(
-                    f"{name(s)} [{lab}{'' if len(set(g.splits)) == 1 else ', ' + sp}]"
-                    for s, lab, sp in zip(g.sources, g.labels, g.splits, strict=True)
-                )
-                lines.append(f"      e.g. {members}")
-
-        def how(groups: list[DuplicateGroup]) -> str:
-            by_id = sum("id" in g.matched_by for g in groups)
-            if not by_id:
-                return ""
-            return f"; {by_id} matched by ISIC id, {len(groups) - by_id} by perceptual hash alone"
-
-        for kind, groups in (
-            ("byte-identical", self.exact_duplicates),
-            ("near-identical", self.near_duplicates),
-        ):
-            leaks = [g for g in groups if g.category == "leak"]
-            describe(leaks, f"{kind} group(s) across splits (train/test leakage{how(leaks)})")
-            describe(
-                [g for g in groups if g.category == "conflict"],
-                f"{kind} group(s) with conflicting labels (the same image in two classes)",
-            )
-            describe(
-                [g for g in groups if g.category == "within class"],
-                f"{kind} group(s) within one class (redundant copies)",
-            )
-        shared = self.shared_labels()
-        if shared:
-            lines.append("  labels of the copies across splits (groups):")
-            for agreeing, what in ((True, "agree"), (False, "disagree")):
-                rows = [d for d in shared if d["agree"] is agreeing]
-                if rows:
-                    pairs = ", ".join(
-                        f"{d['labels'][0]} [{d['splits'][0]}] = {d['labels'][1]} "
-                        f"[{d['splits'][1]}] {d['groups']}"
-                        for d in rows[: 3 * max_examples]
-                    )
-                    more = f", and {len(rows) - 3 * max_examples} more" * (
-                        len(rows) > 3 * max_examples
-                    )
-                    lines.append(f"      {what}: {pairs}{more}")
-        if self.unreadable:
-            lines.append(f"  {len(self.unreadable)} unreadable file(s)")
-            lines.extend(f"      e.g. {s}: {r}" for s, r in self.unreadable[:max_examples])
-        for items, what in (
-            (self.tiny, f"tiny image(s) (a side under {self.min_size} px)"),
-            (self.grayscale, "grayscale image(s)"),
-            (self.odd_size, "image(s) of an unusual size"),
-        ):
-            if items:
-                lines.append(
-                    f"  {len(items)} {what}: e.g. "
-                    + ", ".join(name(s) for s in items[:max_examples])
-                )
-        if len(self.sizes) > 1:
-            common = sorted(self.sizes.items(), key=lambda kv: -kv[1])[:4]
-            lines.append("  sizes: " + ", ".join(f"{s} ({n})" for s, n in common))
-        if not (self.exact_duplicates or self.near_duplicates or self.unreadable):
-            lines.append("  no duplicates, conflicting labels, leaks or unreadable files found")
-        else:
-            n_drop = int((~self.keep_mask()).sum())
-            drops = fix("report.deduplicated() drops", cli="drop")
-            lines.append(f"  {drops} {n_drop} image(s) for a leak-free set")
-            n_leak = int((~self.keep_mask(leaks_only=True)).sum())
-            if n_leak:
-                drops = fix("report.without_leaks() drops", cli="or drop")
-                lines.append(
-                    f"  {drops} only the {n_leak} copies of images in another split (the test "
-                    "split stays whole)"
-                )
-        return "\n".join(lines)
+        return summary(self, max_examples)
 
     def __str__(self) -> str:
         return self.summary()

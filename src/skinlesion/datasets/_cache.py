@@ -115,7 +115,7 @@ def decode_files(
 
     Returns the images (``None`` where a file failed) and a list of
     ``(path, reason)`` for the failures. With ``errors="raise"`` the first
-    failure raises :class:`~skinlesion.images.ImageReadError` instead.
+    failure raises :class:`~skinlesion.ImageReadError` instead.
     """
     if n_jobs is None:
         n_jobs = min(8, os.cpu_count() or 1)

@@ -13,288 +13,31 @@ versions of the data with :meth:`AuditReport.deduplicated` and
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
-from scipy.fft import dctn
-from sklearn.utils import Bunch
 
-from skinlesion._labels import check_label_values
-from skinlesion.datasets._audit_report import (
-    AuditReport,
+from skinlesion.datasets._audit_groups import (
     DuplicateGroup,
     components,
     labels_disagree,
     split_rank,
 )
-from skinlesion.datasets.folders import load_image_folder
-from skinlesion.datasets.ham10000 import _find_metadata, _index_images, _read_metadata
-from skinlesion.images import (
-    _bomb_reason,
-    _pil_to_rgb,
-    _unidentified_reason,
-    check_images,
-    is_path_array,
+from skinlesion.datasets._audit_parts import _as_parts, _check_label_map
+from skinlesion.datasets._audit_probe import (
+    _Probe,
+    _probe_array,
+    _probe_file,
+    isic_id,
+    perceptual_hash,
 )
+from skinlesion.datasets._audit_report import AuditReport
 
 __all__ = ["AuditReport", "DuplicateGroup", "audit", "isic_id", "perceptual_hash"]
-
-_THUMB = 32  # side of the thumbnails hashed and checked for colour
-_ISIC_ID = re.compile(r"(?<![0-9A-Za-z])ISIC[_-]?(\d{7})(?!\d)", re.IGNORECASE)
-# fields of a loader's Bunch that are not one value per image
-_NOT_PER_IMAGE = {"target", "filenames", "paths", "images", "target_names", "DESCR", "skipped",
-                  "missing", "dropped"}  # fmt: skip
-
-
-def perceptual_hash(images: np.ndarray) -> np.ndarray:
-    """64-bit DCT perceptual hashes (pHash) of ``uint8`` RGB images.
-
-    Each image is reduced to 32 x 32 grey levels; the sign of its 8 x 8
-    lowest-frequency DCT coefficients relative to their median gives the bits.
-    Near-identical images (re-encoded, resized, slightly brightened) differ in
-    only a few bits; different images in about half of them. Every image is
-    squeezed to a square first, so a copy resized to another aspect ratio
-    keeps its hash.
-
-    Parameters
-    ----------
-    images : ndarray of shape (n, height, width, 3), dtype uint8
-
-    Returns
-    -------
-    hashes : ndarray of shape (n,), dtype uint64
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skinlesion.datasets.audit import perceptual_hash
-    >>> rng = np.random.default_rng(0)
-    >>> a = rng.integers(0, 255, (1, 40, 40, 3), dtype=np.uint8)
-    >>> b = np.clip(a.astype(int) + 6, 0, 255).astype(np.uint8)  # slightly brighter
-    >>> c = rng.integers(0, 255, (1, 40, 40, 3), dtype=np.uint8)
-    >>> h = perceptual_hash(np.concatenate([a, b, c]))
-    >>> bin(int(h[0] ^ h[1])).count("1") < 8 < bin(int(h[0] ^ h[2])).count("1")
-    True
-    """
-    images = np.asarray(images)
-    if len(images) == 0:
-        return np.zeros(0, dtype=np.uint64)
-    if images.shape[1:3] != (_THUMB, _THUMB):
-        images = np.stack([_thumbnail_of_array(im) for im in images])
-    grey = images.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-    coeffs = dctn(grey, axes=(1, 2), norm="ortho")[:, :8, :8].reshape(len(images), 64)
-    median = np.median(coeffs[:, 1:], axis=1, keepdims=True)  # leave out the DC term
-    bits = (coeffs > median).astype(np.uint64)
-    return (bits << np.arange(64, dtype=np.uint64)).sum(axis=1, dtype=np.uint64)
-
-
-def isic_id(name: str | os.PathLike[str]) -> str | None:
-    """The ISIC Archive id in a file name (``"ISIC_0024306"``), or ``None``.
-
-    The id is seven digits after ``ISIC``, with ``_``, ``-`` or nothing
-    between, in any case, anywhere in the file's name (not its folders):
-    ``ISIC_0024306.jpg``, ``isic-0024306_downsampled.png`` and
-    ``ISIC_0024306(1).jpg`` all give ``"ISIC_0024306"``.
-
-    Examples
-    --------
-    >>> from skinlesion.datasets.audit import isic_id
-    >>> isic_id("Train/melanoma/ISIC_0000139(1).jpg"), isic_id("scan_017.jpg")
-    ('ISIC_0000139', None)
-    """
-    found = _ISIC_ID.search(Path(os.fspath(name)).name)
-    return f"ISIC_{found.group(1)}" if found else None
-
-
-def _thumbnail_of_array(image: np.ndarray) -> np.ndarray:
-    pil = Image.fromarray(image)
-    return np.asarray(pil.resize((_THUMB, _THUMB), Image.Resampling.BILINEAR), dtype=np.uint8)
-
-
-@dataclass
-class _Probe:
-    digest: str | None = None
-    height: int = 0
-    width: int = 0
-    mode: str = ""
-    thumb: np.ndarray | None = None
-    error: str | None = None
-
-
-def _probe_file(path: str) -> _Probe:
-    out = _Probe()
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-        out.digest = hashlib.sha256(data).hexdigest()
-        with Image.open(path) as img:
-            out.mode = img.mode
-            width, height = img.size  # the file's size, before a JPEG draft shrinks it
-            if img.getexif().get(0x0112, 1) in (5, 6, 7, 8):
-                width, height = height, width  # EXIF rotation swaps the sides the user sees
-            if img.format == "JPEG":
-                img.draft("RGB", (2 * _THUMB, 2 * _THUMB))
-            img.load()
-            rgb = _pil_to_rgb(ImageOps.exif_transpose(img))
-            out.thumb = np.asarray(
-                rgb.resize((_THUMB, _THUMB), Image.Resampling.BILINEAR), dtype=np.uint8
-            )
-        out.height, out.width = height, width
-    except FileNotFoundError:
-        out.error = "no such file"
-    except UnidentifiedImageError:
-        out.error = _unidentified_reason(path)
-    except Image.DecompressionBombError as err:  # an Exception, not an OSError
-        out.error = _bomb_reason(err)
-    except (OSError, SyntaxError, ValueError) as err:
-        out.error = f"corrupt or truncated image data ({err})"
-    return out
-
-
-def _probe_array(image: np.ndarray) -> _Probe:
-    return _Probe(
-        digest=hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
-        + f"-{image.shape[0]}x{image.shape[1]}",
-        height=int(image.shape[0]),
-        width=int(image.shape[1]),
-        mode="RGB",
-        thumb=_thumbnail_of_array(image),
-    )
-
-
-# -- the audit's arguments as parts -------------------------------------------------------
-@dataclass
-class _Part:
-    split: str
-    X: Any
-    labels: np.ndarray
-    is_paths: bool
-    names: Sequence[str] | None = None  # file names to read ISIC ids from
-    extras: dict[str, Any] = field(default_factory=dict)  # per-image fields to hand back
-
-
-def _folder_items(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Paths and labels of a class-per-folder tree, unreadable files included."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the audit reports what the loader warns about
-        bunch = load_image_folder(folder, as_paths=True, errors="warn")
-    paths = [*bunch.filenames, *(p for p, _ in bunch.skipped)]
-    labels = [*bunch.target, *(Path(p).parent.name for p, _ in bunch.skipped)]
-    return np.array(paths, dtype=object), np.array(labels, dtype=str)
-
-
-def _ham10000_metadata(root: Path) -> Path | None:
-    """The HAM10000 metadata file of ``root``, if it has HAM10000's columns."""
-    try:
-        path = _find_metadata(root)
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            header = {c.strip().strip('"') for c in re.split("[,\t]", fh.readline())}
-    except (FileNotFoundError, OSError, UnicodeDecodeError):
-        return None
-    return path if {"lesion_id", "image_id", "dx"} <= header else None
-
-
-def _ham10000_part(root: Path, metadata: Path, split: str) -> _Part:
-    """A HAM10000 folder: its images with their ``dx`` codes and lesion ids.
-
-    Files are listed, not opened: the audit reads each file once and reports
-    the unreadable ones itself. Metadata rows without an image file are left out.
-    """
-    columns = _read_metadata(metadata)
-    index = _index_images(root)
-    rows = [k for k, iid in enumerate(columns["image_id"]) if iid in index]
-    paths = np.array([os.fspath(index[columns["image_id"][k]]) for k in rows], dtype=object)
-    labels = np.array([columns["dx"][k] for k in rows], dtype=str)
-    extras = {
-        "groups": np.array([columns["lesion_id"][k] for k in rows], dtype=str),
-        "image_ids": np.array([columns["image_id"][k] for k in rows], dtype=str),
-    }
-    return _Part(split, paths, labels, True, names=list(paths), extras=extras)
-
-
-def _as_parts(dataset: Any, split: str) -> list[_Part]:
-    """Turn one audit argument into its parts (one per split)."""
-    if isinstance(dataset, (str, os.PathLike)):
-        root = Path(dataset)
-        if root.is_dir() and (metadata := _ham10000_metadata(root)) is not None:
-            return [_ham10000_part(root, metadata, split)]
-        try:
-            X, y = _folder_items(root)
-            return [_Part(split, X, y, True, names=list(X))]
-        except ValueError as err:
-            if "folders of class folders" not in str(err):
-                raise
-        subs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-        parts = []
-        for sub in subs:
-            X, y = _folder_items(sub)
-            parts.append(_Part(sub.name, X, y, True, names=list(X)))
-        return parts
-    if isinstance(dataset, (Bunch, dict)):
-        labels = dataset.get("target")
-        for key in ("filenames", "paths", "images"):
-            if key in dataset and (key != "filenames" or "images" not in dataset):
-                X = dataset[key]
-                break
-        else:
-            raise ValueError(
-                "a data set given as a Bunch needs 'paths', 'filenames' or 'images' and 'target', "
-                "as the skinlesion.datasets loaders return."
-            )
-        if labels is None:
-            raise ValueError("the Bunch has no 'target' (class labels).")
-        (part,) = _as_parts((X, labels), split)
-        n = len(part.labels)
-        if "filenames" in dataset and len(dataset["filenames"]) == n:
-            part.names = [os.fspath(f) for f in dataset["filenames"]]
-        for key, value in dataset.items():
-            if key not in _NOT_PER_IMAGE and _per_image(value, n):
-                part.extras[key] = value
-        return [part]
-    if isinstance(dataset, tuple) and len(dataset) == 2:
-        X, y = dataset
-        y = check_label_values(y).astype(str)
-        X = check_images(X)  # paths become a 1-D object array, pixels uint8 RGB
-        paths = is_path_array(X)
-        if len(X) != len(y):
-            raise ValueError(f"X has {len(X)} images but y has {len(y)} labels.")
-        return [_Part(split, X, y, paths, names=list(X) if paths else None)]
-    raise TypeError(
-        "audit() takes a folder path (one sub-folder per class, a folder of split folders "
-        "such as ISIC 2017's, or a HAM10000 folder), a Bunch from a skinlesion.datasets loader, "
-        f"or an (X, y) pair of images (array or paths) and labels; got {type(dataset).__name__}."
-    )
-
-
-def _per_image(value: Any, n: int) -> bool:
-    if isinstance(value, dict):
-        return bool(value) and all(_per_image(v, n) for v in value.values())
-    if hasattr(value, "iloc") or isinstance(value, np.ndarray):
-        return len(value) == n
-    return False
-
-
-def _check_label_map(label_map: Any) -> dict[str, str] | None:
-    if label_map is None:
-        return None
-    if not isinstance(label_map, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in label_map.items()
-    ):
-        raise ValueError(
-            "label_map must be a dict from your class names to names of the same diagnoses "
-            f"(strings to strings, e.g. {{'cancer': 'melanoma'}}), got {label_map!r}."
-        )
-    return dict(label_map)
 
 
 # -- the audit ---------------------------------------------------------------------------

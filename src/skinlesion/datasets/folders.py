@@ -22,8 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from sklearn.utils import Bunch
 
 from skinlesion._hints import fix
-from skinlesion.datasets._cache import decode_files, resolve_cache_dir
-from skinlesion.images import (
+from skinlesion._imread import (
     IMAGE_EXTENSIONS,
     ImageReadError,
     Size,
@@ -32,6 +31,7 @@ from skinlesion.images import (
     as_size,
     list_image_files,
 )
+from skinlesion.datasets._cache import decode_files, resolve_cache_dir
 
 __all__ = ["load_image_folder"]
 
@@ -195,7 +195,7 @@ def load_image_folder(
         paths lazily.
     errors : {"raise", "warn"}, default="raise"
         What to do with a corrupt or unreadable image file: raise an
-        :class:`~skinlesion.images.ImageReadError` naming it, or skip it with a
+        :class:`~skinlesion.ImageReadError` naming it, or skip it with a
         warning (the skipped files are listed in ``skipped``).
     cache : bool or path, default=None
         Keep decoded, resized images in an on-disk cache keyed by each file's
