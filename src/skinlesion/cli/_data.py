@@ -10,49 +10,40 @@ from typing import Any
 from skinlesion.cli._common import EXIT_USAGE, CommandError, _check_folder
 
 
-def _is_ham10000(root: Path) -> bool:
-    return any(root.glob("*metadata*.csv")) or (root / "HAM10000_metadata.csv").exists()
-
-
 def _load_labelled(root: Path, *, image_size: int | None = None) -> dict[str, Any]:
-    """Load a labelled folder as image paths: class-per-folder or HAM10000 layout."""
-    from skinlesion import datasets
+    """Load a labelled folder as image paths, in any layout :func:`load_labelled` reads."""
+    from skinlesion.datasets import load_labelled
     from skinlesion.images import ImageReadError, find_unreadable_images
 
     _check_folder(root)
     with warnings.catch_warnings():  # unreadable files are reported below, all together
         warnings.filterwarnings("ignore", message="skipped .* unreadable image file")
-        if _is_ham10000(root):
-            bunch = datasets.load_ham10000(root, as_paths=True, labels="name", errors="warn")
-            layout = "HAM10000"
-        else:
-            bunch = datasets.load_image_folder(root, as_paths=True, errors="warn")
-            layout = "class-per-folder"
-    paths = bunch.get("paths", bunch.get("images"))
-    target = bunch["target"]
+        bunch = load_labelled(root, image_size, as_paths=True, errors="warn")
+    paths = bunch.paths
     # The loader read the headers only; decode every file once (cheaply) so that
     # truncated files are found too, before TensorFlow starts, and all of them listed.
-    unreadable = [*bunch.get("skipped", []), *find_unreadable_images(paths)]
+    unreadable = [*bunch.skipped, *find_unreadable_images(paths)]
     if unreadable:
         raise ImageReadError.from_failures(unreadable)
     if len(paths) == 0:
         raise CommandError(f"no images found in {str(root)!r}")
     return {
         "X": paths,
-        "y": target,
-        "groups": bunch.get("groups"),
-        "metadata": bunch.get("metadata"),
-        "layout": layout,
-        "target_names": list(bunch.get("target_names", sorted(set(target)))),
+        "y": bunch.target,
+        "groups": bunch.groups,
+        "metadata": bunch.metadata,
+        "layout": bunch.layout,
+        "target_names": list(bunch.target_names),
     }
 
 
 def _check_no_empty_class(root: Path) -> None:
     """Refuse class folders without images: a class the model could never learn."""
+    from skinlesion.datasets import labelled_layout
     from skinlesion.images import list_image_files
 
     _check_folder(root)
-    if _is_ham10000(root):
+    if labelled_layout(root) != "class-per-folder":
         return
     empty = sorted(
         sub.name
