@@ -172,10 +172,10 @@ def _load_model(path: Path, tta: int | None = None) -> Any:
     except (ValueError, OSError, EOFError) as err:  # load_model names the file and the fix
         raise CommandError(_one_line(err)) from None
     if tta is not None:
-        from skinlesion.classifier import _check_tta
+        from skinlesion.model._tta import check_tta
 
         try:
-            _check_tta(tta, clf.input_shape_[:2])
+            check_tta(tta, clf.input_shape_[:2])
         except ValueError as err:
             raise CommandError(_one_line(err)) from None
         clf.set_params(tta=tta)
