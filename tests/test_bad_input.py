@@ -1061,7 +1061,7 @@ def test_train_keeps_the_model_when_writing_out_fails_after_training(ctx, monkey
     (a folder removed, a disk unplugged), the trained model is saved elsewhere."""
     import tempfile
 
-    from skinlesion.cli import CommandError, _save_or_rescue
+    from skinlesion.cli._common import CommandError, _save_or_rescue
 
     rescue_dir = ctx.tmp / "rescue"
     rescue_dir.mkdir()

@@ -362,7 +362,7 @@ class FitRecorder:
 
 
 def test_train_hands_the_lesion_ids_to_the_classifier_or_its_pipeline_step():
-    from skinlesion.cli import _fit
+    from skinlesion.cli._training import _fit
 
     args = build_parser().parse_args(["train", "data", "--out", "m.skl", "--quiet"])
     groups = np.array(["HAM_1", "HAM_1", "HAM_2"])
@@ -597,7 +597,7 @@ def test_format_duration():
 
 
 def test_evaluate_by_reads_metadata_columns_and_names_the_choices():
-    from skinlesion.cli import CommandError, _subgroups
+    from skinlesion.cli._data import CommandError, _subgroups
 
     ham = {"metadata": {"image_id": ["a", "b"], "age": [30.0, 70.0], "sex": ["male", "female"]},
            "layout": "HAM10000"}  # fmt: skip

@@ -1,4 +1,4 @@
-"""Tests for load_image_folder, load_ham10000 and load_isic2017 on small trees the tests build."""
+"""Tests for the folder loaders (load_image_folder, load_ham10000, load_isic2017, load_labelled)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ import pytest
 from PIL import Image
 from sklearn.model_selection import StratifiedGroupKFold
 
-from skinlesion.datasets import load_ham10000, load_image_folder, load_isic2017
+from skinlesion.datasets import (
+    labelled_layout,
+    load_ham10000,
+    load_image_folder,
+    load_isic2017,
+    load_labelled,
+)
 from skinlesion.images import ImageReadError
 
 
@@ -264,6 +270,33 @@ def test_isic2017_layout(tmp_path):
         load_isic2017(root, "test")
     with pytest.raises(ValueError, match="subset"):
         load_isic2017(root, "dev")
+
+
+# -- any layout --------------------------------------------------------------
+
+
+def test_load_labelled_recognises_each_layout(tree, ham, tmp_path):
+    folder = load_labelled(tree, as_paths=True)
+    assert (folder.layout, folder.groups, folder.metadata) == ("class-per-folder", None, None)
+    assert list(folder.paths) == list(load_image_folder(tree, as_paths=True).paths)
+    with pytest.warns(UserWarning, match="missing"):
+        data = load_labelled(ham, as_paths=True)
+    assert data.layout == labelled_layout(ham) == "HAM10000"
+    assert (data.target[0], data.groups[0], data.metadata["sex"][0]) == (
+        "melanoma",
+        "HAM_0000000",
+        "male",
+    )
+    isic = tmp_path / "isic2017"
+    _save(isic / "train" / "seborrheic_keratosis" / "ISIC_0000002.jpg", 2)
+    _save(isic / "val" / "nevus" / "ISIC_0000003.jpg", 3)
+    with pytest.raises(ValueError, match="subset='train'"):
+        load_labelled(isic)
+    data = load_labelled(isic, subset="train", image_size=8)
+    assert (data.layout, list(data.target)) == ("ISIC 2017", ["seborrheic keratosis"])
+    assert data.images.shape == (1, 8, 8, 3)
+    with pytest.raises(ValueError, match="leave subset out"):
+        load_labelled(tree, subset="val")
 
 
 # -- real data ---------------------------------------------------------------

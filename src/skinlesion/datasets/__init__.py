@@ -16,6 +16,7 @@ from skinlesion.datasets.fetch import DownloadError, fetch_dermamnist, fetch_ham
 from skinlesion.datasets.folders import load_image_folder
 from skinlesion.datasets.ham10000 import HAM10000_CLASSES, load_ham10000
 from skinlesion.datasets.isic import load_isic2017
+from skinlesion.datasets.labelled import labelled_layout, load_labelled
 from skinlesion.datasets.synthetic import LESION_CLASSES, make_lesions
 
 __all__ = [
@@ -28,8 +29,10 @@ __all__ = [
     "fetch_dermamnist",
     "fetch_ham10000",
     "get_data_home",
+    "labelled_layout",
     "load_ham10000",
     "load_image_folder",
     "load_isic2017",
+    "load_labelled",
     "make_lesions",
 ]
