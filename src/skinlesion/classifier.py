@@ -26,8 +26,15 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from skinlesion._compat import keras_multi_worker_fit
 from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
-from skinlesion._hardware import PRECISIONS, check_jit_compile, fit_context, resolve_strategy
+from skinlesion._hardware import (
+    PRECISIONS,
+    check_jit_compile,
+    fit_context,
+    multi_worker_errors,
+    resolve_strategy,
+)
 from skinlesion._labels import check_label_values
 from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
 from skinlesion.backbones import BACKBONES
@@ -533,7 +540,8 @@ default=None
                 validation = make_dataset(
                     X[val_idx], targets[val_idx], size=size, batch_size=self.batch_size, cache=True
                 )
-            history = self._train(model, train, validation, class_weight, callbacks, warmup)
+            with multi_worker_errors(strategy), keras_multi_worker_fit(model, strategy):
+                history = self._train(model, train, validation, class_weight, callbacks, warmup)
         del tf
         self.model_ = model
         self.history_ = history
