@@ -8,6 +8,7 @@ starts) to stand in for several GPUs.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import socket
 import subprocess
@@ -180,6 +181,14 @@ def test_distribute_is_checked_and_a_strategy_object_is_not_saved(data, tmp_path
     clf = LesionClassifier(**TINY, augment=False, distribute=strategy).fit(X, y)
     assert clf.model_.distribute_strategy is strategy
     assert load_model(clf.save(tmp_path / "one.skl")).distribute is None
+    # clone shares the strategy (devices of this process) instead of copying it
+    copied = clone(clf)
+    assert copied.distribute is strategy and not hasattr(copied, "model_")
+    assert copied.get_params()["filters"] == clf.filters
+    with pytest.raises(TypeError, match=r"cannot be pickled.*set_params\(distribute=None\)"):
+        pickle.dumps(clf)
+    unpickled = pickle.loads(pickle.dumps(clf.set_params(distribute=None)))
+    np.testing.assert_array_equal(unpickled.predict_proba(X[:4]), clf.predict_proba(X[:4]))
 
 
 # ---------------------------------------------------------------- multi-worker

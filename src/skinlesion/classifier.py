@@ -887,7 +887,33 @@ default=None
         tags.non_deterministic = self.random_state is None
         return tags
 
+    def __sklearn_clone__(self) -> LesionClassifier:
+        """An unfitted copy with the same parameters; a strategy object is shared, not copied.
+
+        A ``tf.distribute.Strategy`` stands for devices of this process (and
+        TensorFlow allows one multi-worker strategy per process), so the clone
+        gets the same object, as the clones of ``GridSearchCV`` should.
+        """
+        strategy = self.distribute
+        if not _is_strategy_object(strategy):
+            return super().__sklearn_clone__()
+        view = object.__new__(type(self))  # self without the strategy, nothing copied
+        view.__dict__.update(self.__dict__)
+        view.distribute = None
+        new = super(LesionClassifier, view).__sklearn_clone__()
+        new.distribute = strategy
+        return new
+
     def __getstate__(self) -> dict[str, Any]:
+        if _is_strategy_object(self.distribute):
+            raise TypeError(
+                f"a LesionClassifier with distribute={type(self.distribute).__name__}(...) "
+                "cannot be pickled: a tf.distribute.Strategy belongs to the devices of the "
+                "process that made it. Pass distribute='mirrored', a list of devices or "
+                "'multi_worker' instead (those pickle, and make their strategy in the process "
+                "that fits), or call set_params(distribute=None) before pickling (a fitted "
+                "classifier predicts without it); save() stores distribute=None by itself."
+            )
         state = super().__getstate__()
         if "model_" in state:
             state = dict(state)
@@ -1178,8 +1204,7 @@ def _params_for_file(params: dict[str, Any]) -> tuple[dict[str, Any], str | None
     for key in ("init", "backbone_weights"):
         if isinstance(params.get(key), os.PathLike):
             params[key] = os.fspath(params[key])
-    distribute = params.get("distribute")
-    if distribute is not None and not isinstance(distribute, (str, list, tuple)):
+    if _is_strategy_object(params.get("distribute")):
         params["distribute"] = None  # a strategy object: hardware of the fit, not of the model
     init = params.get("init")
     if init is None or isinstance(init, str):
@@ -1190,6 +1215,11 @@ def _params_for_file(params: dict[str, Any]) -> tuple[dict[str, Any], str | None
     if inner is not None:
         name = f"{name}({type(inner).__name__})"
     return params, f"{name}, not stored (the fitted network holds its trunk)"
+
+
+def _is_strategy_object(distribute: Any) -> bool:
+    """Whether ``distribute`` is a strategy object rather than None, a name or devices."""
+    return distribute is not None and not isinstance(distribute, (str, list, tuple))
 
 
 def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
