@@ -88,9 +88,10 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
     batch_norm : bool, default=True
         Batch normalisation after each convolution.
     block : {"plain", "residual"}, default="plain"
-        ``"residual"`` adds a shortcut around each block's convolutions (see
-        :func:`skinlesion.build_cnn`), which lets deeper networks train; the
-        ``filters``, ``kernel_size`` and ``convs_per_block`` are the same.
+        Structure of each convolution block. ``"residual"`` adds a shortcut
+        around each block's convolutions (see :func:`skinlesion.build_cnn`),
+        which lets deeper networks train; the ``filters``, ``kernel_size`` and
+        ``convs_per_block`` are the same.
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "nadam"}, default="adam"
         Keras optimizer.
     learning_rate : float, default=1e-3
@@ -138,7 +139,7 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         epoch ``epochs``. ``None`` keeps it constant.
     augment : bool or dict, default=True
         On-the-fly augmentation inside the network during training (flips,
-        rotation, zoom, contrast); a dict sets some of them, e.g.
+        rotation, zoom, contrast). A dict sets some of them, e.g.
         ``{"flip": True, "rotation": 0.5}``.
     color_constancy : float, default=None
         Divide out each image's illuminant before the network sees it
@@ -219,8 +220,8 @@ class LesionClassifier(ClassifierMixin, BaseEstimator):
         file saved from ``keras.applications.<name>(include_top=False)``).
     precision : {"float32", "mixed_float16", "mixed_bfloat16"}, default="float32"
         Number format of the network's computations, through a Keras dtype
-        policy set for the fit only (the caller's policy is restored afterwards,
-        also when the fit fails). The mixed policies compute in 16 bits and keep
+        policy set for the fit only. The caller's policy is restored afterwards,
+        also when the fit fails. The mixed policies compute in 16 bits and keep
         the weights, and the softmax output, in float32: about twice the speed
         on GPUs with tensor cores (float16 on NVIDIA from Volta on, bfloat16
         from Ampere on and on TPUs). ``"mixed_float16"`` trains with dynamic loss

@@ -164,71 +164,198 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("-q", "--quiet", action="store_true", help="print results only, no progress")
 
 
-def _training_options(
-    parser: argparse.ArgumentParser,
+# The training options come from LesionClassifier itself: each option's default is
+# the constructor's (inspect.signature) and its help the first sentence of the
+# parameter's entry in the class docstring, so that the two cannot drift apart
+# (issue #23). The command line departs from the constructor on purpose only here
+# and in the keyword arguments of a command's _training_options call:
+_CLI_DEFAULTS: dict[str, Any] = {"random_state": 0}  # a run repeats unless told otherwise
+
+
+def _classifier_parameters() -> dict[str, tuple[Any, str]]:
+    """``{name: (default, help)}`` for every parameter of :class:`LesionClassifier`."""
+    import inspect
+
+    from skinlesion import LesionClassifier
+
+    docs = _numpydoc_parameters(inspect.getdoc(LesionClassifier) or "")
+    return {
+        name: (parameter.default, docs.get(name, ""))
+        for name, parameter in inspect.signature(LesionClassifier).parameters.items()
+    }
+
+
+def _numpydoc_parameters(doc: str) -> dict[str, str]:
+    """The first sentence of each entry of a numpydoc "Parameters" section, as plain text.
+
+    Examples
+    --------
+    >>> from skinlesion.cli import _numpydoc_parameters
+    >>> _numpydoc_parameters('''Summary.
+    ...
+    ... Parameters
+    ... ----------
+    ... size : int, default=3
+    ...     Side of the kernel, e.g. 3 or 5. Odd sizes centre it.
+    ... name : str
+    ...     The ``name`` of a :class:`~pkg.Thing`
+    ...     in :func:`pkg.make`.
+    ...
+    ... Returns
+    ... -------
+    ... x : int
+    ...     Not a parameter.
+    ... ''')
+    {'size': 'Side of the kernel, e.g. 3 or 5.', 'name': 'The name of a Thing in pkg.make.'}
+    """
+    import re
+
+    lines = doc.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines[:-1]) if line.strip() == "Parameters") + 2
+    except StopIteration:
+        return {}
+    entries: dict[str, list[str]] = {}
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if i + 1 < len(lines) and set(lines[i + 1].strip()) == {"-"}:
+            break  # the next section
+        if line and not line[0].isspace():
+            entries[line.split(" : ")[0].strip()] = []
+        elif entries and line.strip():
+            entries[list(entries)[-1]].append(line.strip())
+
+    def plain(text: str) -> str:
+        text = re.sub(
+            r":[\w:]+:`(~?)([^`]+)`",
+            lambda m: m.group(2).rsplit(".", 1)[-1] if m.group(1) else m.group(2),
+            text,
+        )
+        return re.sub(r"``(.+?)``|`(.+?)`", lambda m: m.group(1) or m.group(2), text)
+
+    out = {}
+    for name, words in entries.items():
+        text = plain(" ".join(words))
+        sentence = re.match(r"(.*?[.!?])(?=\s+[A-Z\"]|\s*$)", text, re.S)
+        out[name] = sentence.group(1) if sentence else text
+    return out
+
+
+def _shown(value: Any) -> str:
+    """A default as the command line writes it."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _classifier_option(
+    group: Any,
+    flag: str,
+    name: str,
+    defaults: dict[str, Any],
     *,
-    image_size: int,
-    epochs: int,
-    validation_fraction: float = 0.1,
+    extra: str = "",
+    show_default: bool = True,
+    **kwargs: Any,
 ) -> None:
+    """Add ``flag`` for LesionClassifier's parameter ``name``: its default and its help.
+
+    ``defaults`` overrides the constructor's default (a command's own choice);
+    ``extra`` adds what the command line alone needs to say.
+    """
+    default, sentence = _classifier_parameters()[name]
+    default = defaults.get(name, default)
+    text = sentence.rstrip(".")
+    text = text[:1].lower() + text[1:] if text[1:2].islower() else text
+    if kwargs.get("action") == "store_false":
+        text = f"turn off {name.replace('_', ' ')}: {text}"
+    text = f"{text}; {extra}" if extra else text
+    if show_default:
+        text = f"{text} (default: {_shown(default)})"
+    group.add_argument(flag, dest=name, default=default, help=text.replace("%", "%%"), **kwargs)
+
+
+def _training_options(parser: argparse.ArgumentParser, **defaults: Any) -> None:
+    """The network and training options; ``defaults`` are the command's own defaults."""
+    defaults = {**_CLI_DEFAULTS, **defaults}
     group = parser.add_argument_group("network and training")
-    group.add_argument(
-        "--image-size",
-        type=_positive_int,
-        default=image_size,
-        metavar="PX",
-        help=f"images are resized to PX x PX pixels (default: {image_size})",
-    )
-    group.add_argument(
-        "--epochs",
-        type=_positive_int,
-        default=epochs,
-        help=f"largest number of passes over the training images (default: {epochs})",
-    )
-    group.add_argument(
-        "--filters",
-        type=_int_tuple,
-        default=None,
-        metavar="N,N,...",
-        help="convolution filters per block, e.g. 32,64,128 (default: the classifier's)",
-    )
-    group.add_argument(
-        "--batch-size", type=_positive_int, default=32, help="images per batch (default: 32)"
-    )
-    group.add_argument(
-        "--learning-rate",
-        type=_positive_float,
-        default=1e-3,
-        metavar="LR",
-        help="Adam learning rate (default: 0.001)",
-    )
-    group.add_argument(
-        "--patience",
-        type=_positive_int,
-        default=5,
-        help="early stopping: epochs without improvement before stopping (default: 5)",
-    )
-    group.add_argument(
+
+    def option(*args: Any, **kwargs: Any) -> None:
+        _classifier_option(group, *args, defaults=defaults, **kwargs)
+
+    option("--image-size", "image_size", type=_positive_int, metavar="PX")
+    option("--epochs", "epochs", type=_positive_int)
+    option("--filters", "filters", type=_int_tuple, metavar="N,N,...", extra="e.g. 32,64,128")
+    option("--batch-size", "batch_size", type=_positive_int)
+    option("--learning-rate", "learning_rate", type=_positive_float, metavar="LR")
+    option("--patience", "patience", type=_positive_int)
+    option(
         "--validation-fraction",
+        "validation_fraction",
         type=_fraction,
-        default=validation_fraction,
         metavar="F",
-        help="share of the training images held out for early stopping; 0 trains on all "
-        f"of them for --epochs epochs (default: {validation_fraction:g})",
+        extra="0 trains on all of them for --epochs epochs",
     )
-    group.add_argument(
-        "--no-augment",
-        dest="augment",
-        action="store_false",
-        help="turn off the random flips, rotations, zoom and contrast applied while training",
+    option("--no-augment", "augment", action="store_false", show_default=False)
+    option("--random-state", "random_state", type=_non_negative_int, metavar="SEED")
+
+
+def _hardware_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the number format, the compiler and the devices of the fit."""
+    from skinlesion import LesionClassifier
+    from skinlesion._hardware import PRECISIONS
+
+    group = parser.add_argument_group(
+        "hardware",
+        "Where and how fast the fit runs; the model file is the same, and loads on a "
+        "machine without GPUs. See the guide 'Training on several GPUs or machines'.",
     )
-    group.add_argument(
-        "--random-state",
-        type=_non_negative_int,
-        default=0,
-        metavar="SEED",
-        help="seed that makes the run repeatable (default: 0)",
+
+    def option(*args: Any, **kwargs: Any) -> None:
+        _classifier_option(group, *args, defaults=_CLI_DEFAULTS, **kwargs)
+
+    blocks = LesionClassifier._parameter_constraints["block"][0].options
+    option("--block", "block", choices=sorted(blocks))
+    option("--precision", "precision", choices=PRECISIONS)
+    option(
+        "--jit-compile",
+        "jit_compile",
+        type=_jit_compile,
+        metavar="{false,true,auto}",
     )
+    option(
+        "--distribute",
+        "distribute",
+        type=_distribute,
+        metavar="HOW",
+        extra="'mirrored' (every local GPU), 'multi_worker' (the machines in TF_CONFIG) "
+        "or devices, e.g. /gpu:0,/gpu:1",
+    )
+
+
+def _jit_compile(text: str) -> bool | str:
+    values: dict[str, bool | str] = {"false": False, "true": True, "auto": "auto"}
+    try:
+        return values[text.lower()]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of false, true, auto") from None
+
+
+def _distribute(text: str) -> str | list[str]:
+    if text in ("mirrored", "multi_worker"):
+        return text
+    devices = [part.strip() for part in text.split(",") if part.strip()]
+    if not devices or not all(":" in device for device in devices):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not 'mirrored', 'multi_worker' or devices such as /gpu:0,/gpu:1"
+        )
+    return devices
 
 
 def _transfer_options(parser: argparse.ArgumentParser) -> None:
@@ -243,7 +370,7 @@ def _transfer_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--init",
         type=Path,
-        default=None,
+        default=_classifier_parameters()["init"][0],
         metavar="BASE",
         help="copy the trunk of this model file (from 'train' or LesionClassifier.save, or a "
         ".keras file); its architecture comes with it, and --image-size may differ",
@@ -251,14 +378,14 @@ def _transfer_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--fine-tune",
         choices=("all", "head"),
-        default="all",
+        default=_classifier_parameters()["fine_tune"][0],
         help="with a pretrained trunk: 'all' trains every layer, 'head' keeps the trunk "
         "frozen and trains the head alone (default: all)",
     )
     group.add_argument(
         "--warmup-epochs",
         type=_non_negative_int,
-        default=0,
+        default=_classifier_parameters()["warmup_epochs"][0],
         metavar="N",
         help="with a pretrained trunk and --fine-tune all: train the head alone for the first "
         "N of --epochs, then everything at a tenth of the learning rate (default: 0)",
@@ -266,14 +393,14 @@ def _transfer_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--backbone",
         choices=tuple(BACKBONES),
-        default=None,
+        default=_classifier_parameters()["backbone"][0],
         metavar="NAME",
         help="a Keras application as the trunk, e.g. EfficientNetV2B0, ResNet50V2, "
         "MobileNetV3Small, ConvNeXtTiny (default: the custom CNN of --filters)",
     )
     group.add_argument(
         "--backbone-weights",
-        default=None,
+        default=_classifier_parameters()["backbone_weights"][0],
         metavar="WEIGHTS",
         help="weights of the --backbone trunk: 'imagenet' (downloaded by Keras; needs a "
         "network connection) or the path of a weights file without the top, such as Keras' "
@@ -378,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODEL",
         help="model file to write, e.g. model.skl (its history plot goes to MODEL.history.png)",
     )
-    _training_options(train, image_size=64, epochs=30)
+    _training_options(train)
     train.add_argument(
         "--balance",
         choices=("none", "weights", "auto", "over", "under"),
@@ -391,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace MODEL if it exists already"
     )
     _transfer_options(train)
+    _hardware_options(train)
     _common(train)
     train.set_defaults(handler=_cmd_train)
 
@@ -935,7 +1063,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if out.exists() and not args.overwrite:
         raise CommandError(f"{str(out)!r} exists already; pass --overwrite to replace it")
     _check_output(out, "--out")  # before the first epoch, not after the last
-    overrides = _transfer_overrides(args)
+    overrides = {**_transfer_overrides(args), **_hardware_overrides(args)}
     _check_no_empty_class(args.data_dir)
     data = _load_labelled(args.data_dir)
     X, y = data["X"], data["y"]
@@ -1000,6 +1128,12 @@ def _transfer_overrides(args: argparse.Namespace) -> dict[str, Any]:
             )
         overrides["backbone_weights"] = weights
     return overrides
+
+
+def _hardware_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The classifier parameters of the 'hardware' options."""
+    names = ("block", "precision", "jit_compile", "distribute")
+    return {name: getattr(args, name) for name in names}
 
 
 def _rebalancer(kind: str, random_state: int) -> Any:
