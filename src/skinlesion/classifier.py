@@ -247,7 +247,11 @@ default=None
         variable lists, as TensorFlow documents; every machine runs the same
         fit, and TensorFlow wants it to be the first thing the process runs on
         TensorFlow (see the user guide, "Training on several GPUs or
-        machines"). A ``tf.distribute.Strategy`` object is used as it is. The
+        machines"). When a worker stops, the others' fits raise a
+        RuntimeError that says so; a worker waits for the chief (worker 0) to
+        start for ``SKINLESION_WORKER_START_TIMEOUT`` seconds (default 600).
+        A ``tf.distribute.Strategy`` object is used as it is (``clone`` shares
+        it; pickling refuses it, with an error saying what to do). The
         network is built and compiled inside the strategy's scope; the strategy
         for a string or list is made once per process and reused.
         ``batch_size`` is the global batch: each step splits it evenly over the
