@@ -25,6 +25,7 @@ __all__ = [
     "check_jit_compile",
     "dtype_policy",
     "fit_context",
+    "is_multi_worker",
     "multi_worker_errors",
     "resolve_strategy",
 ]
@@ -195,6 +196,14 @@ def _first_line(err: BaseException) -> str:
     return " ".join(lines[:3])[:400] or type(err).__name__
 
 
+def is_multi_worker(strategy: Any) -> bool:
+    """Whether ``strategy`` is TensorFlow's multi-worker strategy (False for None)."""
+    if strategy is None:
+        return False
+    tf = import_tf()
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
 @contextlib.contextmanager
 def multi_worker_errors(strategy: Any) -> Iterator[None]:
     """Turn the error of a fit whose fellow worker stopped into one that says what to do.
@@ -208,7 +217,7 @@ def multi_worker_errors(strategy: Any) -> Iterator[None]:
     Other strategies' errors pass unchanged.
     """
     tf = import_tf()
-    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+    if not is_multi_worker(strategy):
         yield
         return
     try:

@@ -32,6 +32,7 @@ from skinlesion._hardware import (
     PRECISIONS,
     check_jit_compile,
     fit_context,
+    is_multi_worker,
     multi_worker_errors,
     resolve_strategy,
 )
@@ -548,6 +549,11 @@ default=None
             with multi_worker_errors(strategy), keras_multi_worker_fit(model, strategy):
                 history = self._train(model, train, validation, class_weight, callbacks, warmup)
         del tf
+        if is_multi_worker(strategy):
+            # A network of a multi-worker fit predicts with all workers (collective
+            # operations): a worker that predicts alone waits for the others, or fails
+            # once they are gone. Its copy outside the strategy predicts on its own.
+            model = _model_from_bytes(_model_to_bytes(model))
         self.model_ = model
         self.history_ = history
         self.n_epochs_ = len(self.history_.get("loss", []))
