@@ -333,3 +333,16 @@ def test_a_worker_whose_chief_never_starts_gives_up_after_the_timeout(tmp_path):
         -3000:
     ]
     assert "SKINLESION_WORKER_START_TIMEOUT" in err
+
+
+def test_the_worker_start_timeout_is_read_from_the_environment(monkeypatch):
+    from skinlesion._hardware import WORKER_START_TIMEOUT, _worker_start_timeout
+
+    monkeypatch.delenv("SKINLESION_WORKER_START_TIMEOUT", raising=False)
+    assert _worker_start_timeout() == WORKER_START_TIMEOUT == 600
+    monkeypatch.setenv("SKINLESION_WORKER_START_TIMEOUT", " 2.5 ")
+    assert _worker_start_timeout() == 2.5
+    for bad in ("soon", "0", "-3"):
+        monkeypatch.setenv("SKINLESION_WORKER_START_TIMEOUT", bad)
+        with pytest.raises(ValueError, match=f"SKINLESION_WORKER_START_TIMEOUT='{bad}'.*600"):
+            _worker_start_timeout()
