@@ -3,8 +3,9 @@
 Keras 3 and TensorFlow's ``MultiWorkerMirroredStrategy``
 --------------------------------------------------------
 ``keras.Model.fit`` under a ``MultiWorkerMirroredStrategy`` with workers on
-several processes fails in Keras 3 (3.0 to at least 3.15, keras-team/keras#20585,
-tensorflow/tensorflow#72388) in two places of
+several processes fails in Keras 3 (reported since Keras 3 became TensorFlow's
+default, keras-team/keras#20585 and tensorflow/tensorflow#72388; seen here with
+Keras 3.15.1 and TensorFlow 2.21) in two places of
 ``keras/src/backend/tensorflow/trainer.py``:
 
 1. ``_maybe_symbolic_build`` averages the first batch of images *across the
