@@ -7,6 +7,7 @@ that fail before TensorFlow starts are fast; the ones that train are marked slow
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -146,6 +147,80 @@ def test_parser_defaults_match_the_documented_ones():
     args = build_parser().parse_args(["demo", "--filters", "8,16"])
     assert args.filters == (8, 16) and args.image_size == 64 and args.out is None
     assert (args.n_samples, args.epochs, args.validation_fraction) == (750, 12, 0.0)
+
+
+def _classifier_options(command: str) -> dict[str, argparse.Action]:
+    """``{parameter: action}`` of the options of ``command`` that set a classifier parameter."""
+    import inspect
+
+    from skinlesion import LesionClassifier
+
+    names = set(inspect.signature(LesionClassifier).parameters)
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return {a.dest: a for a in sub.choices[command]._actions if a.dest in names}
+
+
+def test_training_options_take_their_defaults_and_help_from_the_classifier():
+    """Issue #23: the options' defaults and help were hand copies that drifted."""
+    import inspect
+
+    from skinlesion import LesionClassifier
+    from skinlesion.cli._training import _CLI_DEFAULTS
+
+    signature = inspect.signature(LesionClassifier).parameters
+    train = _classifier_options("train")
+    assert set(train) >= {"image_size", "epochs", "learning_rate", "batch_size", "patience",
+                          "validation_fraction", "augment", "random_state", "filters", "block",
+                          "precision", "jit_compile", "distribute", "init", "fine_tune",
+                          "warmup_epochs", "backbone", "backbone_weights"}  # fmt: skip
+    assert _CLI_DEFAULTS == {"random_state": 0}  # the one deliberate difference: runs repeat
+    for name, action in train.items():
+        expected = _CLI_DEFAULTS.get(name, signature[name].default)
+        assert action.default == expected, f"--{name}: {action.default!r} != {expected!r}"
+        assert action.help, name
+    assert "Adam" not in train["learning_rate"].help  # the optimizer is a parameter
+    assert train["learning_rate"].help.startswith("the optimizer's learning rate")
+    # the demo's own choices (see build_parser), the rest from the signature
+    demo = {name: action.default for name, action in _classifier_options("demo").items()}
+    own = {"epochs": 12, "validation_fraction": 0.0, "random_state": 0}
+    assert {k: v for k, v in demo.items() if v != signature[k].default} == own
+
+
+def test_train_hardware_options_reach_the_classifier():
+    from skinlesion.cli._training import _make_classifier
+    from skinlesion.cli.train import _hardware_overrides
+
+    args = build_parser().parse_args(["train", "d", "--out", "m.skl"])
+    clf = _make_classifier(args, **_hardware_overrides(args))
+    assert (clf.block, clf.precision, clf.jit_compile, clf.distribute) == (
+        "plain", "float32", False, None)  # fmt: skip
+    args = build_parser().parse_args([
+        "train", "d", "--out", "m.skl", "--block", "residual", "--precision", "mixed_bfloat16",
+        "--jit-compile", "auto", "--distribute", "/cpu:0,/cpu:1",
+    ])  # fmt: skip
+    clf = _make_classifier(args, **_hardware_overrides(args))
+    assert (clf.block, clf.precision, clf.jit_compile, clf.distribute) == (
+        "residual", "mixed_bfloat16", "auto", ["/cpu:0", "/cpu:1"])  # fmt: skip
+    for how in ("mirrored", "multi_worker"):
+        args = build_parser().parse_args(["train", "d", "--out", "m.skl", "--distribute", how])
+        assert args.distribute == how
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--distribute", "gpus"], ["--distribute", "'mirrored', 'multi_worker'", "/gpu:0"]),
+        (["--jit-compile", "yes"], ["--jit-compile", "false, true, auto"]),
+        (["--precision", "float16"], ["--precision", "mixed_bfloat16"]),
+        (["--block", "dense"], ["--block", "residual"]),
+    ],
+)
+def test_train_hardware_option_errors(argv, words, capsys):
+    assert main(["train", "d", "--out", "m.skl", *argv]) == EXIT_USAGE
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("skinlesion: error: ") and "\n" not in line
+    for word in words:
+        assert word in line
 
 
 # --------------------------------------------------------------------------------------
@@ -333,6 +408,22 @@ def test_train_balance_options(tmp_path, balance):
     clf = load_model(model)
     assert list(clf.classes_) == ["melanoma", "nevus"]
     assert clf.class_weight == ("balanced" if balance == "weights" else None)
+
+
+@pytest.mark.slow
+def test_train_with_the_hardware_options(folder, tmp_path):
+    model = tmp_path / "m.skl"
+    result = run_cli(
+        "train", folder, "--out", model, "--image-size", "16", "--epochs", "1", "--filters", "4",
+        "--validation-fraction", "0", "--block", "residual", "--precision", "mixed_bfloat16",
+        "--distribute", "/cpu:0", "--quiet",
+    )  # fmt: skip
+    assert result.returncode == EXIT_OK, result.stderr
+    from skinlesion import load_model
+
+    clf = load_model(model)  # on one CPU, without the strategy
+    assert (clf.block, clf.precision, clf.distribute) == ("residual", "mixed_bfloat16", ["/cpu:0"])
+    assert clf.model_.get_layer("block1_conv").compute_dtype == "bfloat16"
 
 
 def make_ham10000(root: Path, n_lesions: int = 4, per_lesion: int = 3) -> Path:

@@ -21,7 +21,14 @@ from skinlesion.cli._common import (
 )
 from skinlesion.cli._data import _check_classes, _check_no_empty_class, _load_labelled
 from skinlesion.cli._parser import _EPILOG_EXIT, _non_negative_int, _output_options
-from skinlesion.cli._training import _final_estimator, _fit, _make_classifier, _training_options
+from skinlesion.cli._training import (
+    _classifier_parameters,
+    _final_estimator,
+    _fit,
+    _hardware_options,
+    _make_classifier,
+    _training_options,
+)
 
 
 def add_parser(commands: Any) -> None:
@@ -45,7 +52,7 @@ def add_parser(commands: Any) -> None:
         metavar="MODEL",
         help="model file to write, e.g. model.skl (its history plot goes to MODEL.history.png)",
     )
-    _training_options(train, image_size=64, epochs=30)
+    _training_options(train)
     train.add_argument(
         "--balance",
         choices=("none", "weights", "auto", "over", "under"),
@@ -58,6 +65,7 @@ def add_parser(commands: Any) -> None:
         "--overwrite", action="store_true", help="replace MODEL if it exists already"
     )
     _transfer_options(train)
+    _hardware_options(train)
     _output_options(train)
     train.set_defaults(handler=_cmd_train)
 
@@ -74,7 +82,7 @@ def _transfer_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--init",
         type=Path,
-        default=None,
+        default=_classifier_parameters()["init"][0],
         metavar="BASE",
         help="copy the trunk of this model file (from 'train' or LesionClassifier.save, or a "
         ".keras file); its architecture comes with it, and --image-size may differ",
@@ -82,14 +90,14 @@ def _transfer_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--fine-tune",
         choices=("all", "head"),
-        default="all",
+        default=_classifier_parameters()["fine_tune"][0],
         help="with a pretrained trunk: 'all' trains every layer, 'head' keeps the trunk "
         "frozen and trains the head alone (default: all)",
     )
     group.add_argument(
         "--warmup-epochs",
         type=_non_negative_int,
-        default=0,
+        default=_classifier_parameters()["warmup_epochs"][0],
         metavar="N",
         help="with a pretrained trunk and --fine-tune all: train the head alone for the first "
         "N of --epochs, then everything at a tenth of the learning rate (default: 0)",
@@ -97,14 +105,14 @@ def _transfer_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--backbone",
         choices=tuple(BACKBONES),
-        default=None,
+        default=_classifier_parameters()["backbone"][0],
         metavar="NAME",
         help="a Keras application as the trunk, e.g. EfficientNetV2B0, ResNet50V2, "
         "MobileNetV3Small, ConvNeXtTiny (default: the custom CNN of --filters)",
     )
     group.add_argument(
         "--backbone-weights",
-        default=None,
+        default=_classifier_parameters()["backbone_weights"][0],
         metavar="WEIGHTS",
         help="weights of the --backbone trunk: 'imagenet' (downloaded by Keras; needs a "
         "network connection) or the path of a weights file without the top, such as Keras' "
@@ -125,7 +133,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if out.exists() and not args.overwrite:
         raise CommandError(f"{str(out)!r} exists already; pass --overwrite to replace it")
     _check_output(out, "--out")  # before the first epoch, not after the last
-    overrides = _transfer_overrides(args)
+    overrides = {**_transfer_overrides(args), **_hardware_overrides(args)}
     _check_no_empty_class(args.data_dir)
     data = _load_labelled(args.data_dir)
     X, y = data["X"], data["y"]
@@ -196,6 +204,12 @@ def _transfer_overrides(args: argparse.Namespace) -> dict[str, Any]:
             )
         overrides["backbone_weights"] = weights
     return overrides
+
+
+def _hardware_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The classifier parameters of the 'hardware' options."""
+    names = ("block", "precision", "jit_compile", "distribute")
+    return {name: getattr(args, name) for name in names}
 
 
 def _rebalancer(kind: str, random_state: int) -> Any:

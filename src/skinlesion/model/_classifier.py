@@ -13,17 +13,24 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_is_fitted
 
-from skinlesion._compat import Interval, Options, StrOptions, _fit_context
+from skinlesion._compat import Interval, Options, StrOptions, _fit_context, keras_multi_worker_fit
 from skinlesion._random import check_random_state
 from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
 from skinlesion.images import check_images
 from skinlesion.model._backbones import BACKBONES
-from skinlesion.model._hardware import PRECISIONS, fit_context, resolve_strategy
+from skinlesion.model._hardware import (
+    PRECISIONS,
+    fit_context,
+    is_multi_worker,
+    multi_worker_errors,
+    resolve_strategy,
+)
 from skinlesion.model._network import DEFAULT_FILTERS
 from skinlesion.model._persistence import (
     MODEL_FORMAT,
     _model_from_bytes,
     _model_to_bytes,
+    is_strategy_object,
     read_model,
     write_model,
 )
@@ -66,9 +73,10 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
     batch_norm : bool, default=True
         Batch normalisation after each convolution.
     block : {"plain", "residual"}, default="plain"
-        ``"residual"`` adds a shortcut around each block's convolutions (see
-        :func:`skinlesion.build_cnn`), which lets deeper networks train; the
-        ``filters``, ``kernel_size`` and ``convs_per_block`` are the same.
+        Structure of each convolution block. ``"residual"`` adds a shortcut
+        around each block's convolutions (see :func:`skinlesion.build_cnn`),
+        which lets deeper networks train; the ``filters``, ``kernel_size`` and
+        ``convs_per_block`` are the same.
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "nadam"}, default="adam"
         Keras optimizer.
     learning_rate : float, default=1e-3
@@ -115,7 +123,7 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
         epoch ``epochs``. ``None`` keeps it constant.
     augment : bool or dict, default=True
         On-the-fly augmentation inside the network during training (flips,
-        rotation, zoom, contrast); a dict sets some of them, e.g.
+        rotation, zoom, contrast). A dict sets some of them, e.g.
         ``{"flip": True, "rotation": 0.5}``.
     color_constancy : float, default=None
         Divide out each image's illuminant before the network sees it
@@ -193,8 +201,8 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
         file saved from ``keras.applications.<name>(include_top=False)``).
     precision : {"float32", "mixed_float16", "mixed_bfloat16"}, default="float32"
         Number format of the network's computations, through a Keras dtype
-        policy set for the fit only (the caller's policy is restored afterwards,
-        also when the fit fails). The mixed policies compute in 16 bits and keep
+        policy set for the fit only. The caller's policy is restored afterwards,
+        also when the fit fails. The mixed policies compute in 16 bits and keep
         the weights, and the softmax output, in float32: about twice the speed
         on GPUs with tensor cores (float16 on NVIDIA from Volta on, bfloat16
         from Ampere on and on TPUs). ``"mixed_float16"`` trains with dynamic loss
@@ -220,7 +228,11 @@ default=None
         variable lists, as TensorFlow documents; every machine runs the same
         fit, and TensorFlow wants it to be the first thing the process runs on
         TensorFlow (see the user guide, "Training on several GPUs or
-        machines"). A ``tf.distribute.Strategy`` object is used as it is. The
+        machines"). When a worker stops, the others' fits raise a
+        RuntimeError that says so; a worker waits for the chief (worker 0) to
+        start for ``SKINLESION_WORKER_START_TIMEOUT`` seconds (default 600).
+        A ``tf.distribute.Strategy`` object is used as it is (``clone`` shares
+        it; pickling refuses it, with an error saying what to do). The
         network is built and compiled inside the strategy's scope; the strategy
         for a string or list is made once per process and reused.
         ``batch_size`` is the global batch: each step splits it evenly over the
@@ -484,8 +496,14 @@ default=None
             model = self._initialize_network(source, architecture, seed)
             del source
             train, validation = self._initialize_datasets(X, y_enc, train_idx, val_idx, size, seed)
-            history = self._train(model, train, validation, class_weight, callbacks, warmup)
+            with multi_worker_errors(strategy), keras_multi_worker_fit(model, strategy):
+                history = self._train(model, train, validation, class_weight, callbacks, warmup)
         del tf
+        if is_multi_worker(strategy):
+            # A network of a multi-worker fit predicts with all workers (collective
+            # operations): a worker that predicts alone waits for the others, or fails
+            # once they are gone. Its copy outside the strategy predicts on its own.
+            model = _model_from_bytes(_model_to_bytes(model))
         self.model_ = model
         self.history_ = history
         self.n_epochs_ = len(self.history_.get("loss", []))
@@ -578,7 +596,33 @@ default=None
         tags.non_deterministic = self.random_state is None
         return tags
 
+    def __sklearn_clone__(self) -> LesionClassifier:
+        """An unfitted copy with the same parameters; a strategy object is shared, not copied.
+
+        A ``tf.distribute.Strategy`` stands for devices of this process (and
+        TensorFlow allows one multi-worker strategy per process), so the clone
+        gets the same object, as the clones of ``GridSearchCV`` should.
+        """
+        strategy = self.distribute
+        if not is_strategy_object(strategy):
+            return super().__sklearn_clone__()
+        view = object.__new__(type(self))  # self without the strategy, nothing copied
+        view.__dict__.update(self.__dict__)
+        view.distribute = None
+        new = super(LesionClassifier, view).__sklearn_clone__()
+        new.distribute = strategy
+        return new
+
     def __getstate__(self) -> dict[str, Any]:
+        if is_strategy_object(self.distribute):
+            raise TypeError(
+                f"a LesionClassifier with distribute={type(self.distribute).__name__}(...) "
+                "cannot be pickled: a tf.distribute.Strategy belongs to the devices of the "
+                "process that made it. Pass distribute='mirrored', a list of devices or "
+                "'multi_worker' instead (those pickle, and make their strategy in the process "
+                "that fits), or call set_params(distribute=None) before pickling (a fitted "
+                "classifier predicts without it); save() stores distribute=None by itself."
+            )
         state = super().__getstate__()
         if "model_" in state:
             state = dict(state)

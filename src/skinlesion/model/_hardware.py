@@ -11,6 +11,7 @@ restoring the caller's dtype policy afterwards (even when the fit fails).
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -18,11 +19,24 @@ from typing import Any
 
 from skinlesion._tf import import_tf
 
-__all__ = ["PRECISIONS", "check_jit_compile", "dtype_policy", "fit_context", "resolve_strategy"]
+__all__ = [
+    "PRECISIONS",
+    "WORKER_START_TIMEOUT",
+    "check_jit_compile",
+    "dtype_policy",
+    "fit_context",
+    "is_multi_worker",
+    "multi_worker_errors",
+    "resolve_strategy",
+]
 
 #: The values of ``precision``: Keras dtype policies.
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
+#: Seconds a multi-worker fit waits for the chief (worker 0) of ``TF_CONFIG`` to
+#: start, unless the environment variable ``SKINLESION_WORKER_START_TIMEOUT`` says.
+WORKER_START_TIMEOUT = 600.0
+_START_TIMEOUT_VARIABLE = "SKINLESION_WORKER_START_TIMEOUT"
 _strategies: dict[Any, Any] = {}  # one per device set and process, see resolve_strategy
 _strategies_lock = threading.Lock()
 
@@ -135,8 +149,20 @@ def _device_key(tf: Any, name: str) -> tuple[str, int]:
 def _make_strategy(tf: Any, kind: str, devices: tuple[str, ...] | None) -> Any:
     if kind == "mirrored":
         return tf.distribute.MirroredStrategy(list(devices) if devices else None)
+    from skinlesion._compat import configure_multi_worker_coordination
+
+    timeout = _worker_start_timeout()
+    configure_multi_worker_coordination(timeout)
     try:
         return tf.distribute.MultiWorkerMirroredStrategy()
+    except (tf.errors.DeadlineExceededError, tf.errors.UnavailableError) as err:
+        raise RuntimeError(
+            f"distribute='multi_worker': the chief (worker 0 of TF_CONFIG's cluster) did not "
+            f"answer within {timeout:g} s ({_first_line(err)}). Start the same program on "
+            "every machine of TF_CONFIG's cluster, each with its own task index, and check "
+            "that this one reaches worker 0's address; set SKINLESION_WORKER_START_TIMEOUT "
+            "(seconds) to wait longer."
+        ) from None
     except (RuntimeError, ValueError) as err:
         raise RuntimeError(
             "distribute='multi_worker' could not start TensorFlow's "
@@ -146,6 +172,69 @@ def _make_strategy(tf: Any, kind: str, devices: tuple[str, ...] | None) -> Any:
             "tf.distribute.MultiWorkerMirroredStrategy() at its start and pass it as "
             "distribute=."
         ) from None
+
+
+def _worker_start_timeout() -> float:
+    text = os.environ.get(_START_TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return WORKER_START_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ValueError(
+            f"{_START_TIMEOUT_VARIABLE}={text!r} is not a number of seconds above 0; "
+            f"set it to one, such as 600, or unset it (default {WORKER_START_TIMEOUT:g})."
+        )
+    return value
+
+
+def _first_line(err: BaseException) -> str:
+    message = getattr(err, "message", None) or str(err)
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    return " ".join(lines[:3])[:400] or type(err).__name__
+
+
+def is_multi_worker(strategy: Any) -> bool:
+    """Whether ``strategy`` is TensorFlow's multi-worker strategy (False for None)."""
+    if strategy is None:
+        return False
+    tf = import_tf()
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+@contextlib.contextmanager
+def multi_worker_errors(strategy: Any) -> Iterator[None]:
+    """Turn the error of a fit whose fellow worker stopped into one that says what to do.
+
+    When a worker of a multi-worker fit dies, TensorFlow aborts the collective
+    operations of the others: the worker that notices a missing heartbeat
+    (about 10 s) or a closed connection raises ``UnavailableError`` (or
+    ``AbortedError``, ``DeadlineExceededError``, ``CancelledError``) from
+    ``model.fit``. This context re-raises those as a :class:`RuntimeError`
+    naming the problem and the fix, with TensorFlow's error as its cause.
+    Other strategies' errors pass unchanged.
+    """
+    tf = import_tf()
+    if not is_multi_worker(strategy):
+        yield
+        return
+    try:
+        yield
+    except (
+        tf.errors.UnavailableError,
+        tf.errors.AbortedError,
+        tf.errors.DeadlineExceededError,
+        tf.errors.CancelledError,
+    ) as err:
+        raise RuntimeError(
+            "the multi-worker fit stopped because another worker of TF_CONFIG's cluster "
+            f"stopped or cannot be reached (TensorFlow: {_first_line(err)}). Find why it "
+            "stopped in its own output, then start the fit again on every worker, in new "
+            "processes: a worker that lost a peer cannot go on, and TensorFlow's "
+            "multi-worker strategy cannot be reused after such a failure."
+        ) from err
 
 
 @contextlib.contextmanager

@@ -239,8 +239,7 @@ def _params_for_file(params: dict[str, Any]) -> tuple[dict[str, Any], str | None
     for key in ("init", "backbone_weights"):
         if isinstance(params.get(key), os.PathLike):
             params[key] = os.fspath(params[key])
-    distribute = params.get("distribute")
-    if distribute is not None and not isinstance(distribute, (str, list, tuple)):
+    if is_strategy_object(params.get("distribute")):
         params["distribute"] = None  # a strategy object: hardware of the fit, not of the model
     init = params.get("init")
     if init is None or isinstance(init, str):
@@ -288,6 +287,11 @@ def _decode_classes(encoded: dict[str, Any]) -> np.ndarray:
         out[:] = encoded["values"]
         return out
     return np.asarray(encoded["values"], dtype=dtype)
+
+
+def is_strategy_object(distribute: Any) -> bool:
+    """Whether ``distribute`` is a strategy object rather than None, a name or devices."""
+    return distribute is not None and not isinstance(distribute, (str, list, tuple))
 
 
 def _model_to_bytes(model: Any) -> bytes:
