@@ -250,16 +250,20 @@ def _skip_member(app, what, name, obj, skip, options):  # type: ignore[no-untype
 
 
 def _public_bases(app, name, obj, options, bases):  # type: ignore[no-untyped-def]
-    # "Bases:" names no private class (skinlesion._sampling.ImageSampler): its public
+    # "Bases:" names no private class (skinlesion._sampling.ImageSampler,
+    # skinlesion.model._training.TrainingMixin): its public
     # ancestors stand in for it, so every base is a link.
     public = []
     for base in bases:
         pending = [base]
         while pending:
             cls = pending.pop(0)
-            if getattr(cls, "__module__", "").startswith("skinlesion._"):
+            module = getattr(cls, "__module__", "")
+            if module.startswith("skinlesion") and any(
+                part.startswith("_") for part in module.split(".")
+            ):
                 pending[:0] = list(cls.__bases__)
-            elif cls not in public:
+            elif cls is not object and cls not in public:
                 public.append(cls)
     bases[:] = public
 

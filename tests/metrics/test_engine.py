@@ -50,6 +50,26 @@ def _threshold_on_roc_curve(y, s, target):
     return thr[np.flatnonzero(fpr <= 1.0 - value + 1e-12)[-1]]
 
 
+def _sklearn_likelihood_ratios(y, called):
+    """scikit-learn's LR+ and LR-, NaN where undefined (replace_undefined_by came in 1.7)."""
+    try:
+        return skm.class_likelihood_ratios(y, called, replace_undefined_by=np.nan)
+    except TypeError:  # scikit-learn < 1.7 gives NaN there, with a warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return skm.class_likelihood_ratios(y, called)
+
+
+def _sklearn_brier(codes, proba, k):
+    """scikit-learn's Brier score (its labels= and multiclass input came in 1.7)."""
+    if k == 2:  # scikit-learn takes the positive class's probability there
+        return skm.brier_score_loss(codes, proba[:, 1], pos_label=1)
+    try:
+        return skm.brier_score_loss(codes, proba, labels=np.arange(k))
+    except TypeError:  # scikit-learn < 1.7: its 1.7 definition, written out
+        return float(np.mean(np.sum((proba - np.eye(k)[codes]) ** 2, axis=1)))
+
+
 def sklearn_figures(codes: np.ndarray, proba: np.ndarray, plan: _engine.Plan) -> dict:
     """The figures scikit-learn computes, under the engine's keys (NaN where undefined)."""
     ref: dict[tuple, float] = {}
@@ -82,11 +102,7 @@ def sklearn_figures(codes: np.ndarray, proba: np.ndarray, plan: _engine.Plan) ->
         "cohen_kappa": skm.cohen_kappa_score(codes, pred),
         "macro_roc_auc": np.nanmean(aucs),
         "log_loss": skm.log_loss(codes, proba, labels=np.arange(k)),
-        "brier_score": (
-            skm.brier_score_loss(codes, proba[:, 1], pos_label=1, labels=[0, 1])
-            if k == 2  # scikit-learn takes the positive class's probability there
-            else skm.brier_score_loss(codes, proba, labels=np.arange(k))
-        ),
+        "brier_score": _sklearn_brier(codes, proba, k),
     }
     if k == 2 and not np.isnan(aucs).any():
         overall["macro_roc_auc"] = skm.roc_auc_score(codes, proba[:, 1])
@@ -124,7 +140,7 @@ def sklearn_figures(codes: np.ndarray, proba: np.ndarray, plan: _engine.Plan) ->
                 y, called, labels=[True, False], average=None, zero_division=nan
             )
             pos.update(sensitivity=sens_pos, specificity=spec_pos, ppv=ppv_pos, npv=npv_pos)
-            lr_pos, lr_neg = skm.class_likelihood_ratios(y, called, replace_undefined_by=nan)
+            lr_pos, lr_neg = _sklearn_likelihood_ratios(y, called)
             pos["lr_positive"], pos["lr_negative"] = lr_pos, lr_neg
         ref.update({("positive", name): v for name, v in pos.items()})
     return ref

@@ -503,7 +503,7 @@ def flops_per_image(model: Any) -> int:
     Parameters
     ----------
     model : keras.Model
-        A built model, such as :func:`build_cnn`'s or a fitted classifier's ``model_``.
+        A built model, such as :func:`~skinlesion.build_cnn`'s or a fitted classifier's ``model_``.
 
     Returns
     -------
