@@ -733,3 +733,30 @@ def test_evaluate_by_sex_and_age_on_a_ham10000_folder(tmp_path):
         "male": 18,
     }
     assert sorted(subgroups["age"]["groups"]) == ["30-44", "45-59", "60-74", "75+", "<30"]
+
+
+def test_long_predictions_show_progress_and_give_the_same_probabilities(monkeypatch, capsys):
+    import argparse
+
+    from skinlesion.cli import _common
+
+    class Counting:
+        classes_ = np.array(["a", "b"])
+        calls: list[int] = []
+
+        def predict_proba(self, X):
+            self.calls.append(len(X))
+            x = np.asarray(X, dtype=float)
+            return np.column_stack([x / 10, 1 - x / 10])
+
+    monkeypatch.setattr(_common, "PREDICT_CHUNK", 4)
+    X = list(range(10))
+    clf = Counting()
+    shown = _common._predict_proba(clf, X, argparse.Namespace(quiet=False))
+    assert clf.calls == [4, 4, 2]
+    np.testing.assert_array_equal(shown, clf.predict_proba(X))
+    assert "predicted 10 images in" in capsys.readouterr().err
+    clf.calls.clear()
+    _common._ShowsProgress(clf, argparse.Namespace(quiet=True)).predict_proba(X)
+    assert clf.calls == [10]  # --quiet: one call, nothing on stderr
+    assert capsys.readouterr().err == ""

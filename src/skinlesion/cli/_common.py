@@ -105,6 +105,50 @@ def _note(args: argparse.Namespace, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+#: Images per predict_proba call when the command line shows its progress.
+PREDICT_CHUNK = 256
+
+
+def _predict_proba(clf: Any, X: Any, args: argparse.Namespace) -> Any:
+    """``clf.predict_proba(X)``, with a progress line on stderr for more than a chunk.
+
+    The images go to the classifier ``PREDICT_CHUNK`` at a time (the network sees
+    each image alone, so the probabilities are those of one call); a terminal shows
+    a bar that fills as they are done, a log the line of the finished work.
+    """
+    import time
+
+    import numpy as np
+
+    from skinlesion._progress import LiveLine, bar, format_duration
+
+    n = len(X)
+    if n <= PREDICT_CHUNK or getattr(args, "quiet", False):
+        return np.asarray(clf.predict_proba(X))
+    line, start, parts = LiveLine(), time.perf_counter(), []
+    for begin in range(0, n, PREDICT_CHUNK):
+        parts.append(np.asarray(clf.predict_proba(X[begin : begin + PREDICT_CHUNK])))
+        done = min(begin + PREDICT_CHUNK, n)
+        elapsed = time.perf_counter() - start
+        left = elapsed / done * (n - done)
+        line.draw(f"predicting [{bar(done / n)}] {done}/{n} images  ~{format_duration(left)} left")
+    line.finish(f"predicted {n} images in {format_duration(time.perf_counter() - start)}")
+    return np.concatenate(parts)
+
+
+class _ShowsProgress:
+    """A fitted classifier whose ``predict_proba`` shows its progress (see above)."""
+
+    def __init__(self, clf: Any, args: argparse.Namespace) -> None:
+        self._clf, self._args = clf, args
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._clf, name)
+
+    def predict_proba(self, X: Any) -> Any:
+        return _predict_proba(self._clf, X, self._args)
+
+
 def _start_tensorflow(args: argparse.Namespace) -> None:
     from skinlesion._tf import import_tf
 
@@ -210,7 +254,7 @@ def _report(
         kwargs["positive"] = positive
     if getattr(args, "n_bootstraps", None) is not None:
         kwargs["n_bootstraps"] = args.n_bootstraps
-    return clinical_report.from_estimator(clf, X, y, **kwargs)
+    return clinical_report.from_estimator(_ShowsProgress(clf, args), X, y, **kwargs)
 
 
 # --------------------------------------------------------------------------------------

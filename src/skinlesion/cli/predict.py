@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from skinlesion.cli._common import EXIT_OK, _image_arguments, _load_model, _start_tensorflow
+from skinlesion.cli._common import (
+    EXIT_OK,
+    _image_arguments,
+    _load_model,
+    _predict_proba,
+    _start_tensorflow,
+)
 from skinlesion.cli._parser import _EPILOG_EXIT, _output_options, _tta_option
 
 
@@ -46,7 +52,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if unreadable:
         raise ImageReadError.from_failures(unreadable)
     _start_tensorflow(args)
-    proba = np.asarray(clf.predict_proba(files))
+    proba = _predict_proba(clf, files, args)
     classes = [str(c) for c in clf.classes_]
     predicted = [classes[i] for i in np.argmax(proba, axis=1)]
     _write_predictions(files, predicted, proba, classes, args.format)
