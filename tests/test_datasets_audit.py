@@ -411,3 +411,13 @@ def test_real_isic9_against_ham10000(shared_data):
     hashed = audit(isic9, test=ham, match_ids=False)
     found = train_side(hashed, "hash")
     assert expected <= found and len(found - expected) <= 2
+
+
+def test_verbose_shows_how_many_files_were_read(tmp_path, lesions, capsys):
+    X, y = lesions
+    paths = _write(tmp_path / "d", X[:12], y[:12])
+    quiet = audit((paths, y[:12]))
+    assert capsys.readouterr().err == ""
+    shown = audit((paths, y[:12]), verbose=1)
+    assert "audit: read 12 train files in" in capsys.readouterr().err
+    assert shown.to_dict() == quiet.to_dict()  # the same findings

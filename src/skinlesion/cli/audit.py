@@ -75,7 +75,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         _check_output(args.json, "--json", example="audit.json")
     train = _audit_source(args.data_dir, "data folder")
     test = None if args.test is None else _audit_source(args.test, "test folder")
-    result = datasets.audit(train, test=test)
+    result = datasets.audit(train, test=test, verbose=0 if args.quiet else 1)
     _print_result(args, result, args.json)
     if args.json is not None:
         _write_output(args, args.json, _to_json(result.to_dict()))

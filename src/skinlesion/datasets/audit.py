@@ -51,6 +51,7 @@ def audit(
     match_ids: bool = True,
     label_map: Mapping[str, str] | None = None,
     n_jobs: int | None = None,
+    verbose: int = 0,
 ) -> AuditReport:
     """Find duplicates, label conflicts, train/test leaks and odd images in data sets.
 
@@ -93,6 +94,9 @@ def audit(
         sets are known already (see the user guide).
     n_jobs : int, default=None
         Threads for reading files; ``None`` uses one per CPU core (at most 8).
+    verbose : int, default=0
+        0 is silent; 1 shows the progress of reading the files on stderr (a bar
+        on a terminal, the finished line in a log).
 
     Returns
     -------
@@ -168,9 +172,11 @@ def audit(
             srcs = [os.fspath(p) for p in part.X]
             if workers > 1 and len(srcs) > 8:
                 with ThreadPoolExecutor(max_workers=workers) as pool:
-                    probes.extend(pool.map(_probe_file, srcs))
+                    found = pool.map(_probe_file, srcs)
+                    probes.extend(_reading(found, len(srcs), part.split, verbose))
             else:
-                probes.extend(_probe_file(p) for p in srcs)
+                found = (_probe_file(p) for p in srcs)
+                probes.extend(_reading(found, len(srcs), part.split, verbose))
         else:
             srcs = [f"{part.split}[{i}]" for i in range(len(part.X))]
             probes.extend(_probe_array(im) for im in part.X)
@@ -321,3 +327,19 @@ def _near_pairs(
     pa, pb = np.array(pairs).T
     corr = np.einsum("ij,ij->i", flat[pa], flat[pb])
     return [p for p, c in zip(pairs, corr, strict=True) if c >= min_correlation]
+
+
+def _reading(found: Any, n: int, split: str, verbose: int) -> Any:
+    """Yield the probes of ``found``, showing how many of ``n`` files are read (verbose)."""
+    if not verbose:
+        yield from found
+        return
+    import time
+
+    from skinlesion._progress import LiveLine, bar, format_duration
+
+    line, start = LiveLine(), time.perf_counter()
+    for done, probe in enumerate(found, start=1):
+        line.draw(f"audit: reading {split} [{bar(done / n)}] {done}/{n} files")
+        yield probe
+    line.finish(f"audit: read {n} {split} files in {format_duration(time.perf_counter() - start)}")
