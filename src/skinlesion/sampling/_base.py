@@ -92,7 +92,7 @@ def resolve_targets(sampling_strategy: Any, y: np.ndarray, method: str) -> dict[
     Examples
     --------
     >>> import numpy as np
-    >>> from skinlesion._sampling import resolve_targets
+    >>> from skinlesion.sampling._base import resolve_targets
     >>> y = np.array(["nevus"] * 5 + ["melanoma"] * 2)
     >>> resolve_targets("auto", y, "over")
     {'melanoma': 5, 'nevus': 5}
@@ -181,7 +181,7 @@ def resample_indices(
     Examples
     --------
     >>> import numpy as np
-    >>> from skinlesion._sampling import resample_indices
+    >>> from skinlesion.sampling._base import resample_indices
     >>> y = np.array(["a", "a", "a", "b"])
     >>> idx = resample_indices(y, {"a": 2, "b": 3}, np.random.RandomState(0))
     >>> sorted(y[idx].tolist())
