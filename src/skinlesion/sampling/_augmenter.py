@@ -24,7 +24,13 @@ from PIL import Image
 from skinlesion._compat import Interval, StrOptions, augmentor_own_randomness, augmentor_seeded
 from skinlesion._random import check_random_state
 from skinlesion.images import Size, as_size, read_images
-from skinlesion.sampling._base import ImageSampler, class_counts, resample_indices, resolve_targets
+from skinlesion.sampling._base import (
+    NAMED_STRATEGIES,
+    ImageSampler,
+    class_counts,
+    resample_indices,
+    resolve_targets,
+)
 
 __all__ = ["OPERATIONS", "Augmenter"]
 
@@ -40,8 +46,6 @@ OPERATIONS: tuple[str, ...] = (
     "contrast",
     "color",
 )
-
-_NAMED_STRATEGIES = {"auto", "minority", "not minority", "not majority", "all"}
 
 _HINTS = {
     "rotate": "Augmentor's rotate crops the rotated image back to its size and allows at "
@@ -155,7 +159,7 @@ class Augmenter(ImageSampler):
             None,
             Interval(Real, 0, 1, closed="right"),
             Interval(Integral, 1, None, closed="left"),
-            StrOptions(_NAMED_STRATEGIES),
+            StrOptions(NAMED_STRATEGIES),
             dict,
             callable,
         ],

@@ -26,7 +26,16 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from skinlesion._compat import asked_by_sklearn_pipeline
 
-__all__ = ["ImageSampler", "class_counts", "resample_indices", "resolve_targets"]
+__all__ = [
+    "NAMED_STRATEGIES",
+    "ImageSampler",
+    "class_counts",
+    "resample_indices",
+    "resolve_targets",
+]
+
+#: The ``sampling_strategy`` names both samplers take (imbalanced-learn's).
+NAMED_STRATEGIES = frozenset({"auto", "minority", "not minority", "not majority", "all"})
 
 _PIPELINE_HINT = (
     "{name} is a sampler: it changes the training images at fit time only, which a "

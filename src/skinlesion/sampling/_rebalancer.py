@@ -9,11 +9,14 @@ import numpy as np
 
 from skinlesion._compat import Interval, StrOptions
 from skinlesion._random import check_random_state
-from skinlesion.sampling._base import ImageSampler, resample_indices, resolve_targets
+from skinlesion.sampling._base import (
+    NAMED_STRATEGIES,
+    ImageSampler,
+    resample_indices,
+    resolve_targets,
+)
 
 __all__ = ["Rebalancer"]
-
-_NAMED_STRATEGIES = {"auto", "minority", "not minority", "not majority", "all"}
 
 
 class Rebalancer(ImageSampler):
@@ -85,7 +88,7 @@ class Rebalancer(ImageSampler):
         "sampling_strategy": [
             Interval(Real, 0, 1, closed="right"),
             Interval(Integral, 1, None, closed="left"),
-            StrOptions(_NAMED_STRATEGIES),
+            StrOptions(NAMED_STRATEGIES),
             dict,
             callable,
         ],
