@@ -250,7 +250,7 @@ def _skip_member(app, what, name, obj, skip, options):  # type: ignore[no-untype
 
 
 def _public_bases(app, name, obj, options, bases):  # type: ignore[no-untyped-def]
-    # "Bases:" names no private class (skinlesion._sampling.ImageSampler,
+    # "Bases:" names no private class (skinlesion.sampling._base.ImageSampler,
     # skinlesion.model._training.TrainingMixin): its public
     # ancestors stand in for it, so every base is a link.
     public = []

@@ -195,3 +195,24 @@ def test_isic9_seborrheic_keratosis_grows_to_the_largest_class(shared_data):
     X_res, y_res = Rebalancer(random_state=0).fit_resample(paths, y)
     assert Counter(y_res) == {"seborrheic keratosis": 462, "pigmented benign keratosis": 462}
     assert set(X_res) == set(paths)  # only the user's files, no pixels read or written
+
+
+@pytest.mark.parametrize(
+    ("old", "name", "new"),
+    [
+        ("skinlesion.resampling", "Rebalancer", "skinlesion.sampling._rebalancer"),
+        ("skinlesion.augmentation", "Augmenter", "skinlesion.sampling._augmenter"),
+    ],
+)
+def test_the_old_module_paths_still_import_and_unpickle_the_samplers(old, name, new):
+    import importlib
+
+    import skinlesion
+
+    cls = getattr(importlib.import_module(old), name)
+    assert cls is getattr(skinlesion, name)
+    # a pickle written before the sampling/ package names the old module
+    data = pickle.dumps(cls(random_state=3), protocol=2)
+    assert new.encode() in data
+    restored = pickle.loads(data.replace(new.encode(), old.encode()))
+    assert type(restored) is cls and restored.random_state == 3

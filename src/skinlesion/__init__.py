@@ -17,8 +17,8 @@ _LAZY = {
     "LesionClassifier": "skinlesion.model._classifier",
     "load_model": "skinlesion.model._classifier",
     "build_cnn": "skinlesion.model._network",
-    "Rebalancer": "skinlesion.resampling",
-    "Augmenter": "skinlesion.augmentation",
+    "Rebalancer": "skinlesion.sampling._rebalancer",
+    "Augmenter": "skinlesion.sampling._augmenter",
     "Pipeline": "skinlesion.pipeline",
     "make_pipeline": "skinlesion.pipeline",
     "ImageReadError": "skinlesion.images",
@@ -48,13 +48,13 @@ __all__ = [
 ]  # written out for static tools; tests check it matches _LAZY
 
 if TYPE_CHECKING:  # pragma: no cover
-    from skinlesion.augmentation import Augmenter
     from skinlesion.images import ImageReadError
     from skinlesion.model._classifier import LesionClassifier, load_model
     from skinlesion.model._network import build_cnn
     from skinlesion.model_card import ModelCard
     from skinlesion.pipeline import Pipeline, make_pipeline
-    from skinlesion.resampling import Rebalancer
+    from skinlesion.sampling._augmenter import Augmenter
+    from skinlesion.sampling._rebalancer import Rebalancer
 
 
 def __getattr__(name: str) -> Any:

@@ -16,14 +16,11 @@ from skinlesion.model import _network
 from skinlesion.model._network import (
     DEFAULT_FILTERS,
     build_cnn,
-    copy_trunk,
     flops_per_image,
     resolve_augmentation,
     resolve_convs_per_block,
-    set_trunk_trainable,
-    trunk_layers,
-    trunk_spec,
 )
+from skinlesion.model._trunk import copy_trunk, set_trunk_trainable, trunk_layers, trunk_spec
 
 __all__ = [
     "DEFAULT_AUGMENTATION",

@@ -5,7 +5,7 @@ Everything here is private; the public names live at :mod:`skinlesion`
 :mod:`skinlesion.backbones`. The modules, from the bottom up:
 
 - ``_layers``, ``_backbones``, ``_network``: the Keras network as a function of its
-  hyperparameters (trunk and head);
+  hyperparameters (trunk and head); ``_trunk``: reading, copying and freezing a trunk;
 - ``_tfdata``: the ``tf.data`` input; ``_hardware``: precision, XLA, ``tf.distribute``;
 - ``_transfer``: what ``init=`` starts from;
 - ``_classifier``: :class:`~skinlesion.LesionClassifier`.

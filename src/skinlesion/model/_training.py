@@ -44,7 +44,8 @@ class TrainingMixin:
 
     def _initialize_network(self, source: Any, architecture: dict[str, Any], seed: int) -> Any:
         """Build the network for this fit; copy the trunk of ``source`` into it if given."""
-        from skinlesion.model._network import build_cnn, copy_trunk
+        from skinlesion.model._network import build_cnn
+        from skinlesion.model._trunk import copy_trunk
 
         model = build_cnn(
             self.input_shape_,
@@ -129,9 +130,9 @@ class TrainingMixin:
         """Compile and fit ``model``: the head alone for ``warmup`` epochs, then as asked."""
         import keras
 
-        from skinlesion.model._network import set_trunk_trainable
         from skinlesion.model._tfdata import reraise_image_errors
         from skinlesion.model._transfer import phase_callbacks
+        from skinlesion.model._trunk import set_trunk_trainable
 
         if self.label_smoothing or self.mixup:
             loss: Any = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from skinlesion._hints import fix
-from skinlesion.model._network import DEFAULT_FILTERS, resolve_convs_per_block, trunk_spec
+from skinlesion.model._network import DEFAULT_FILTERS, resolve_convs_per_block
 from skinlesion.model._persistence import _model_from_bytes, read_model
+from skinlesion.model._trunk import trunk_spec
 
 __all__ = ["TRUNK_PARAMS", "phase_callbacks", "resolve_architecture", "source_network"]
 

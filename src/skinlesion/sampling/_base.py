@@ -26,7 +26,16 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from skinlesion._compat import asked_by_sklearn_pipeline
 
-__all__ = ["ImageSampler", "class_counts", "resample_indices", "resolve_targets"]
+__all__ = [
+    "NAMED_STRATEGIES",
+    "ImageSampler",
+    "class_counts",
+    "resample_indices",
+    "resolve_targets",
+]
+
+#: The ``sampling_strategy`` names both samplers take (imbalanced-learn's).
+NAMED_STRATEGIES = frozenset({"auto", "minority", "not minority", "not majority", "all"})
 
 _PIPELINE_HINT = (
     "{name} is a sampler: it changes the training images at fit time only, which a "
@@ -92,7 +101,7 @@ def resolve_targets(sampling_strategy: Any, y: np.ndarray, method: str) -> dict[
     Examples
     --------
     >>> import numpy as np
-    >>> from skinlesion._sampling import resolve_targets
+    >>> from skinlesion.sampling._base import resolve_targets
     >>> y = np.array(["nevus"] * 5 + ["melanoma"] * 2)
     >>> resolve_targets("auto", y, "over")
     {'melanoma': 5, 'nevus': 5}
@@ -181,7 +190,7 @@ def resample_indices(
     Examples
     --------
     >>> import numpy as np
-    >>> from skinlesion._sampling import resample_indices
+    >>> from skinlesion.sampling._base import resample_indices
     >>> y = np.array(["a", "a", "a", "b"])
     >>> idx = resample_indices(y, {"a": 2, "b": 3}, np.random.RandomState(0))
     >>> sorted(y[idx].tolist())
