@@ -113,7 +113,7 @@ class ModelCard:
         classes = [str(c) for c in getattr(estimator, "classes_", report.classes)]
         name = type(estimator).__name__
         card = cls(title or f"Model card: {name} ({', '.join(classes)})")
-        card.sections.append(_data_section(audit, report))
+        card.sections.append(_data_section(audit, report, estimator))
         card.sections.append(_model_section(estimator, name, classes))
         card.sections.append(_evaluation_section(report))
         lines = [intended_use] if intended_use else ["Not stated."]
@@ -164,11 +164,19 @@ class ModelCard:
             fh.write(text)
 
 
-def _data_section(audit: Any, report: Any) -> tuple[str, list[str], list]:
+def _data_section(audit: Any, report: Any, estimator: Any) -> tuple[str, list[str], list]:
     lines, tables = [], []
+    trained = getattr(estimator, "class_counts_", None)
+    if trained is not None:  # recorded by the fit: the early-stopping split is left out
+        rows = [[str(c), str(n)] for c, n in trained.items()]
+        rows.append(["total", str(sum(trained.values()))])
+        title = "Images per class the network trained on (early-stopping split excluded)"
+        tables.append((title, ["class", "images"], rows))
     if audit is None:
-        lines.append("No data audit was given: the training data's counts per class, "
-                     "duplicates and leakage are not recorded here.")  # fmt: skip
+        missing = "duplicates and leakage" if trained is not None else (
+            "counts per class, duplicates and leakage")  # fmt: skip
+        lines.append(f"No data audit was given: the training data's {missing} "
+                     "are not recorded here.")  # fmt: skip
     else:
         counts = audit.class_counts
         splits = list(counts)
@@ -196,6 +204,10 @@ def _model_section(estimator: Any, name: str, classes: list[str]) -> tuple[str, 
     for attr, text in (("n_epochs_", "epochs trained"), ("best_epoch_", "best epoch (kept)")):
         if hasattr(estimator, attr):
             lines.append(f"{text}: {getattr(estimator, attr)}")
+    if getattr(estimator, "fit_time_", None) is not None:
+        lines.append(f"fit time: {_duration(estimator.fit_time_)}")
+    elif ours:
+        lines.append("fit time: not recorded (a model file saved by an earlier skinlesion)")
     if getattr(estimator, "validation_indices_", None) is not None:
         lines.append(f"images held out for early stopping: {len(estimator.validation_indices_)}")
     history = getattr(estimator, "history_", None)
@@ -204,6 +216,16 @@ def _model_section(estimator: Any, name: str, classes: list[str]) -> tuple[str, 
     lines.append("Versions when the card was written: "
                  + ", ".join(f"{k} {v}" for k, v in _versions().items()) + ".")  # fmt: skip
     return "Model and training", lines, [("Parameters", ["parameter", "value"], rows)]
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as "42.0 s", "12 min 5 s" or "3 h 20 min"."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def _evaluation_section(report: Any) -> tuple[str, list[str], list]:
