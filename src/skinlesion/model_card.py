@@ -95,10 +95,13 @@ class ModelCard:
         ----------
         estimator : LesionClassifier or any fitted classifier
             Its parameters, classes, epochs and validation split are read.
-        report : ClinicalReport
-            The evaluation on the test set (``clinical_report.from_estimator``).
-        audit : AuditReport, default=None
-            :func:`skinlesion.datasets.audit` of the training (and test) data: the
+        report : ClinicalReport or dict
+            The evaluation on the test set (``clinical_report.from_estimator``), or
+            its :meth:`~skinlesion.metrics.ClinicalReport.to_dict` (the JSON of
+            ``skinlesion evaluate --json``).
+        audit : AuditReport or dict, default=None
+            :func:`skinlesion.datasets.audit` of the training (and test) data, or
+            its ``to_dict()`` (the JSON of ``skinlesion audit --json``): the
             counts per class and what it found. None: the card says none was run.
         intended_use : str, default=None
             Who should use the model, for what; the card always adds that it is a
@@ -110,6 +113,10 @@ class ModelCard:
         -------
         ModelCard
         """
+        if isinstance(report, dict):
+            from skinlesion.metrics import ClinicalReport
+
+            report = ClinicalReport.from_dict(report)
         classes = [str(c) for c in getattr(estimator, "classes_", report.classes)]
         name = type(estimator).__name__
         card = cls(title or f"Model card: {name} ({', '.join(classes)})")
@@ -178,13 +185,15 @@ def _data_section(audit: Any, report: Any, estimator: Any) -> tuple[str, list[st
         lines.append(f"No data audit was given: the training data's {missing} "
                      "are not recorded here.")  # fmt: skip
     else:
-        counts = audit.class_counts
+        from_dict = isinstance(audit, dict)
+        counts = audit["class_counts"] if from_dict else audit.class_counts
         splits = list(counts)
         names = sorted({c for split in counts.values() for c in split})
         rows = [[c, *[str(counts[s].get(c, 0)) for s in splits]] for c in names]
         rows.append(["total", *[str(sum(counts[s].values())) for s in splits]])
         tables.append(("Images per class (from the data audit)", ["class", *splits], rows))
-        lines += [line.strip() for line in audit.summary().splitlines() if line.strip()]
+        summary = _audit_summary(audit) if from_dict else audit.summary().splitlines()
+        lines += [line.strip() for line in summary if line.strip()]
     lines.append(f"Test set of the evaluation: {report.settings['n_samples']} images.")
     columns = [c.lower() for c in (report.subgroups or {})]
     if any(any(k in c for k in _SKIN_TYPE) for c in columns):
@@ -216,6 +225,29 @@ def _model_section(estimator: Any, name: str, classes: list[str]) -> tuple[str, 
     lines.append("Versions when the card was written: "
                  + ", ".join(f"{k} {v}" for k, v in _versions().items()) + ".")  # fmt: skip
     return "Model and training", lines, [("Parameters", ["parameter", "value"], rows)]
+
+
+def _audit_summary(audit: dict) -> list[str]:
+    """What an audit's ``to_dict`` says it found, as lines (its ``summary`` in short)."""
+    lines = [
+        f"Audit of {audit['n_images']} images",
+        f"class imbalance (largest / smallest class): {audit['imbalance_ratio']:.1f}",
+    ]
+    for kind, found in audit["duplicates"].items():
+        for key, what in (
+            ("train_test_leaks", "group(s) across splits (train/test leakage)"),
+            ("conflicting_labels", "group(s) with conflicting labels"),
+            ("within_class", "group(s) within one class (redundant copies)"),
+        ):
+            if found.get(key):
+                lines.append(f"{found[key]} {kind} duplicate {what}")
+    for key, what in (("unreadable", "unreadable"), ("tiny", "too small"),
+                      ("grayscale", "grayscale")):  # fmt: skip
+        if audit.get(key):
+            lines.append(f"{len(audit[key])} image(s) {what}")
+    if len(lines) == 2:
+        lines.append("no duplicates, leakage or unreadable images found")
+    return lines
 
 
 def _duration(seconds: float) -> str:
