@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pickle
 import subprocess
 import sys
@@ -60,6 +61,9 @@ def test_fit_sets_fitted_attributes(fitted, data):
     assert fitted.validation_indices_.dtype.kind == "i"
     assert np.all(np.diff(fitted.validation_indices_) > 0)
     assert np.unique(y[fitted.validation_indices_], return_counts=True)[1].tolist() == [2, 2, 2]
+    # the images trained on: the 18 of each class left after the validation split
+    assert fitted.class_counts_ == {c: 18 for c in fitted.classes_}
+    assert 0 < fitted.fit_time_ < 600
 
 
 def test_predict_proba_rows_sum_to_one_in_classes_order(fitted, data):
@@ -564,6 +568,17 @@ def test_save_and_load_round_trip(fitted, data, tmp_path):
     np.testing.assert_array_equal(loaded.validation_indices_, fitted.validation_indices_)
     assert zipfile.ZipFile(path).namelist() == ["skinlesion.json", "model.keras"]
     assert [p.name for p in tmp_path.iterdir()] == ["model.skl"]  # no temporary left over
+    assert loaded.class_counts_ == fitted.class_counts_ and loaded.fit_time_ == fitted.fit_time_
+    # a file saved before fit_time and class_counts were recorded still loads
+    with zipfile.ZipFile(path) as archive:
+        meta = json.loads(archive.read("skinlesion.json"))
+        network = archive.read("model.keras")
+    del meta["fit_time"], meta["class_counts"]
+    with zipfile.ZipFile(tmp_path / "old.skl", "w") as archive:
+        archive.writestr("skinlesion.json", json.dumps(meta))
+        archive.writestr("model.keras", network)
+    old = load_model(tmp_path / "old.skl")
+    assert old.class_counts_ is None and old.fit_time_ is None
 
 
 def test_numeric_classes_survive_save(data, tmp_path):

@@ -23,7 +23,7 @@ from PIL import Image
 from skinlesion._progress import EpochProgress, format_duration
 from skinlesion.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, build_parser, main
 
-COMMANDS = ["demo", "train", "evaluate", "predict", "explain", "audit"]
+COMMANDS = ["demo", "train", "evaluate", "predict", "explain", "audit", "card"]
 # Class -> base colour: distinct enough that one epoch learns something.
 COLOURS = {"melanoma": (60, 30, 20), "nevus": (170, 110, 80), "keratosis": (120, 160, 60)}
 
@@ -594,6 +594,36 @@ def test_evaluate_unknown_class_and_positive(trained, tmp_path):
     assert_one_line_error(result, EXIT_FAILURE, "lentigo")
     result = run_cli("evaluate", trained["model"], trained["data"], "--positive", "mole")
     assert_one_line_error(result, EXIT_USAGE, "mole", "melanoma")
+
+
+def test_card_writes_the_model_card_from_evaluate_and_audit_json(tmp_path, capsys):
+    # in-process and a 1-epoch fit, so the one test of the whole chain stays fast
+    from skinlesion import LesionClassifier
+    from skinlesion.datasets import load_labelled
+
+    data = load_labelled(make_folder(tmp_path / "data", n_per_class=4))
+    tiny = LesionClassifier(image_size=16, filters=(4,), dense_units=(), epochs=1, random_state=0)
+    clf = tiny.fit(data["images"], data["target"])
+    model = clf.save(tmp_path / "model.skl")
+    report, findings = tmp_path / "report.json", tmp_path / "audit.json"
+    assert main(["evaluate", str(model), str(tmp_path / "data"), "--positive", "melanoma",
+                 "--n-bootstraps", "10", "--json", str(report), "-q"]) == EXIT_OK  # fmt: skip
+    assert main(["audit", str(tmp_path / "data"), "--json", str(findings), "-q"]) == EXIT_OK
+    capsys.readouterr()
+    argv = ["card", str(model), "--report", str(report), "--intended-use", "Teaching."]
+    assert main([*argv, "--audit", str(findings), "--out", "-"]) == EXIT_OK
+    text = capsys.readouterr().out
+    assert text.startswith("# Model card: LesionClassifier (keratosis, melanoma, nevus)")
+    figures = json.loads(report.read_text())
+    assert format(figures["positive"]["sensitivity"]["value"], ".3f") in text
+    assert "Audit of 12 images" in text and "Teaching." in text
+    assert f"| melanoma | {clf.class_counts_['melanoma']} |" in text and "fit time: " in text
+    assert main([*argv, "--out", str(tmp_path / "card.html"), "-q"]) == EXIT_OK
+    page = (tmp_path / "card.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "No data audit was given" in page
+    # a JSON of the wrong kind is named, with the fix
+    assert main(["card", str(model), "--report", str(findings), "--out", "-"]) == EXIT_FAILURE
+    assert "'evaluate --json'" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -44,6 +44,7 @@ def test_card_says_what_is_missing_and_writes_files(parts, tmp_path):
     card = ModelCard.from_estimator(LesionClassifier(epochs=3), report_without)
     text = card.to_markdown()
     assert "No data audit was given" in text and "Skin type (Fitzpatrick)" in text
+    assert "counts per class, duplicates" in text and "fit time: not recorded" in text
     assert "| epochs | 3 |" in text and "Intended use" in text and "Not stated." in text
     page = tmp_path / "card.html"
     card.save(page)
@@ -52,3 +53,14 @@ def test_card_says_what_is_missing_and_writes_files(parts, tmp_path):
         card.save(page)
     card.save(tmp_path / "card.md")
     assert (tmp_path / "card.md").read_text() == text
+
+
+def test_card_gives_the_counts_and_time_the_fit_recorded(parts):
+    _, report, _ = parts
+    fitted = LesionClassifier(epochs=3)  # what a fit records, without fitting
+    fitted.classes_ = np.array(["melanoma", "nevus"])
+    fitted.class_counts_, fitted.fit_time_ = {"melanoma": 7, "nevus": 11}, 125.4
+    text = ModelCard.from_estimator(fitted, report).to_markdown()
+    assert "trained on (early-stopping split excluded)" in text
+    assert "| melanoma | 7 |" in text and "| total | 18 |" in text
+    assert "fit time: 2 min 5 s" in text and "counts per class, duplicates" not in text

@@ -95,10 +95,13 @@ class ModelCard:
         ----------
         estimator : LesionClassifier or any fitted classifier
             Its parameters, classes, epochs and validation split are read.
-        report : ClinicalReport
-            The evaluation on the test set (``clinical_report.from_estimator``).
-        audit : AuditReport, default=None
-            :func:`skinlesion.datasets.audit` of the training (and test) data: the
+        report : ClinicalReport or dict
+            The evaluation on the test set (``clinical_report.from_estimator``), or
+            its :meth:`~skinlesion.metrics.ClinicalReport.to_dict` (the JSON of
+            ``skinlesion evaluate --json``).
+        audit : AuditReport or dict, default=None
+            :func:`skinlesion.datasets.audit` of the training (and test) data, or
+            its ``to_dict()`` (the JSON of ``skinlesion audit --json``): the
             counts per class and what it found. None: the card says none was run.
         intended_use : str, default=None
             Who should use the model, for what; the card always adds that it is a
@@ -110,10 +113,14 @@ class ModelCard:
         -------
         ModelCard
         """
+        if isinstance(report, dict):
+            from skinlesion.metrics import ClinicalReport
+
+            report = ClinicalReport.from_dict(report)
         classes = [str(c) for c in getattr(estimator, "classes_", report.classes)]
         name = type(estimator).__name__
         card = cls(title or f"Model card: {name} ({', '.join(classes)})")
-        card.sections.append(_data_section(audit, report))
+        card.sections.append(_data_section(audit, report, estimator))
         card.sections.append(_model_section(estimator, name, classes))
         card.sections.append(_evaluation_section(report))
         lines = [intended_use] if intended_use else ["Not stated."]
@@ -164,19 +171,29 @@ class ModelCard:
             fh.write(text)
 
 
-def _data_section(audit: Any, report: Any) -> tuple[str, list[str], list]:
+def _data_section(audit: Any, report: Any, estimator: Any) -> tuple[str, list[str], list]:
     lines, tables = [], []
+    trained = getattr(estimator, "class_counts_", None)
+    if trained is not None:  # recorded by the fit: the early-stopping split is left out
+        rows = [[str(c), str(n)] for c, n in trained.items()]
+        rows.append(["total", str(sum(trained.values()))])
+        title = "Images per class the network trained on (early-stopping split excluded)"
+        tables.append((title, ["class", "images"], rows))
     if audit is None:
-        lines.append("No data audit was given: the training data's counts per class, "
-                     "duplicates and leakage are not recorded here.")  # fmt: skip
+        missing = "duplicates and leakage" if trained is not None else (
+            "counts per class, duplicates and leakage")  # fmt: skip
+        lines.append(f"No data audit was given: the training data's {missing} "
+                     "are not recorded here.")  # fmt: skip
     else:
-        counts = audit.class_counts
+        from_dict = isinstance(audit, dict)
+        counts = audit["class_counts"] if from_dict else audit.class_counts
         splits = list(counts)
         names = sorted({c for split in counts.values() for c in split})
         rows = [[c, *[str(counts[s].get(c, 0)) for s in splits]] for c in names]
         rows.append(["total", *[str(sum(counts[s].values())) for s in splits]])
         tables.append(("Images per class (from the data audit)", ["class", *splits], rows))
-        lines += [line.strip() for line in audit.summary().splitlines() if line.strip()]
+        summary = _audit_summary(audit) if from_dict else audit.summary().splitlines()
+        lines += [line.strip() for line in summary if line.strip()]
     lines.append(f"Test set of the evaluation: {report.settings['n_samples']} images.")
     columns = [c.lower() for c in (report.subgroups or {})]
     if any(any(k in c for k in _SKIN_TYPE) for c in columns):
@@ -196,6 +213,10 @@ def _model_section(estimator: Any, name: str, classes: list[str]) -> tuple[str, 
     for attr, text in (("n_epochs_", "epochs trained"), ("best_epoch_", "best epoch (kept)")):
         if hasattr(estimator, attr):
             lines.append(f"{text}: {getattr(estimator, attr)}")
+    if getattr(estimator, "fit_time_", None) is not None:
+        lines.append(f"fit time: {_duration(estimator.fit_time_)}")
+    elif ours:
+        lines.append("fit time: not recorded (a model file saved by an earlier skinlesion)")
     if getattr(estimator, "validation_indices_", None) is not None:
         lines.append(f"images held out for early stopping: {len(estimator.validation_indices_)}")
     history = getattr(estimator, "history_", None)
@@ -204,6 +225,39 @@ def _model_section(estimator: Any, name: str, classes: list[str]) -> tuple[str, 
     lines.append("Versions when the card was written: "
                  + ", ".join(f"{k} {v}" for k, v in _versions().items()) + ".")  # fmt: skip
     return "Model and training", lines, [("Parameters", ["parameter", "value"], rows)]
+
+
+def _audit_summary(audit: dict) -> list[str]:
+    """What an audit's ``to_dict`` says it found, as lines (its ``summary`` in short)."""
+    lines = [
+        f"Audit of {audit['n_images']} images",
+        f"class imbalance (largest / smallest class): {audit['imbalance_ratio']:.1f}",
+    ]
+    for kind, found in audit["duplicates"].items():
+        for key, what in (
+            ("train_test_leaks", "group(s) across splits (train/test leakage)"),
+            ("conflicting_labels", "group(s) with conflicting labels"),
+            ("within_class", "group(s) within one class (redundant copies)"),
+        ):
+            if found.get(key):
+                lines.append(f"{found[key]} {kind} duplicate {what}")
+    for key, what in (("unreadable", "unreadable"), ("tiny", "too small"),
+                      ("grayscale", "grayscale")):  # fmt: skip
+        if audit.get(key):
+            lines.append(f"{len(audit[key])} image(s) {what}")
+    if len(lines) == 2:
+        lines.append("no duplicates, leakage or unreadable images found")
+    return lines
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` as "42.0 s", "12 min 5 s" or "3 h 20 min"."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    return f"{minutes // 60} h {minutes % 60} min"
 
 
 def _evaluation_section(report: Any) -> tuple[str, list[str], list]:

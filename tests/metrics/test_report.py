@@ -147,6 +147,18 @@ def test_to_dict_is_json_serialisable(report):
     assert d["settings"]["n_bootstraps"] == 100
 
 
+def test_from_dict_rebuilds_every_figure_from_json(data):
+    y, proba = data
+    sex = np.where(np.arange(len(y)) % 3 == 0, "female", "male")
+    report = clinical_report(y, proba, classes=CLASSES, positive="melanoma",
+                             subgroups={"sex": sex}, n_bootstraps=30, random_state=0)  # fmt: skip
+    again = ClinicalReport.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert same(again, report) and again.to_markdown() == report.to_markdown()
+    assert again.subgroups["sex"]["gaps"] and again.referral and again.y_score is None
+    with pytest.raises(ValueError, match="not a clinical report's figures"):
+        ClinicalReport.from_dict({"classes": ["a", "b"]})
+
+
 def test_to_frame(report):
     pd = pytest.importorskip("pandas")
     df = report.to_frame()

@@ -17,6 +17,9 @@ Commands
     Draw where the model looks in each image (Grad-CAM maps over the images).
 ``skinlesion audit DATA_DIR``
     Find duplicates, conflicting labels, train/test leakage and imbalance in a data set.
+``skinlesion card MODEL --report REPORT.json --out card.md``
+    Write the model card of a saved model from the JSON of ``evaluate --json``
+    (``--audit`` adds that of ``audit --json``; ``.html`` writes HTML).
 
 Exit status: 0 on success, 1 when the data or the model cannot be used (a missing
 folder, an empty class, a corrupt image, a file that is not a skinlesion model),
@@ -35,7 +38,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from skinlesion.cli import _common, audit, demo, evaluate, explain, predict, train
+from skinlesion.cli import _common, audit, card, demo, evaluate, explain, predict, train
 from skinlesion.cli._common import PROG, CommandError, _fail, _one_line, _quiet_libraries
 from skinlesion.cli._parser import _EPILOG_EXIT, _Parser
 
@@ -84,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    for command in (demo, train, evaluate, predict, explain, audit):
+    for command in (demo, train, evaluate, predict, explain, audit, card):
         command.add_parser(commands)
     return parser
 
@@ -127,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command is None:
             raise CommandError(
-                "no command given; choose one of demo, train, evaluate, predict, explain, audit "
+                "no command given; choose one of demo, train, evaluate, predict, explain, audit, "
+                "card "
                 f"(see '{PROG} --help')",
                 status=EXIT_USAGE,
             )

@@ -78,8 +78,8 @@ class ClinicalReport:
     settings : dict
         How the figures were computed: n_samples, confidence, n_bootstraps,
         stratified, n_bins, random_state, threshold_source, notes.
-    y_true, y_score : ndarray
-        The inputs (kept for the plots).
+    y_true, y_score : ndarray or None
+        The inputs (kept for the plots); None in a report made by :meth:`from_dict`.
     history : dict or None
         The estimator's ``history_`` (from :meth:`from_estimator`).
     images : array-like or None
@@ -231,6 +231,35 @@ class ClinicalReport:
         from skinlesion.metrics.render.records import to_dict
 
         return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClinicalReport:
+        """The report whose :meth:`to_dict` is ``data`` (such as a JSON file of it).
+
+        It has every figure, so it renders as text, Markdown and in a
+        :class:`~skinlesion.ModelCard`, but not the predictions: ``y_true`` and
+        ``y_score`` are None, and the plots of :meth:`to_html` cannot be drawn.
+
+        Parameters
+        ----------
+        data : dict
+            What :meth:`to_dict` returned, or ``skinlesion evaluate --json`` wrote.
+
+        Returns
+        -------
+        ClinicalReport
+
+        Examples
+        --------
+        >>> from skinlesion.metrics import ClinicalReport, clinical_report
+        >>> r = clinical_report(["a", "b", "a", "b"], [0.2, 0.9, 0.4, 0.6],
+        ...                     n_bootstraps=50, random_state=0)
+        >>> ClinicalReport.from_dict(r.to_dict()).to_markdown() == r.to_markdown()
+        True
+        """
+        from skinlesion.metrics.render.records import from_dict
+
+        return from_dict(cls, dict(data))
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per figure: section, class, figure, value, low, high, method, n_undefined.

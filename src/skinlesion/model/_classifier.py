@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
 from pathlib import Path
@@ -279,6 +280,13 @@ default=None
         source of a training image.
     input_shape_ : tuple of int
         ``(height, width, 3)`` of the images the network takes.
+    class_counts_ : dict of class to int or None
+        Images of each class that the network trained on: the rows of ``X``
+        outside ``validation_indices_`` (after a pipeline's resampling, before
+        augmentation). None for a model file saved before this was recorded.
+    fit_time_ : float or None
+        Seconds the whole ``fit`` took (reading, splitting, building and
+        training). None for a model file saved before this was recorded.
 
     Notes
     -----
@@ -462,6 +470,7 @@ default=None
         self : LesionClassifier
             The fitted estimator.
         """
+        start = time.perf_counter()
         X, y = self._check_X_y(X, y)
         self._check_architecture()
         encoder = LabelEncoder()
@@ -479,6 +488,8 @@ default=None
         seed = int(rng.randint(0, 2**31 - 1))
         train_idx, val_idx = self._split(y_enc, rng, self._split_groups(X, groups))
         self.validation_indices_ = val_idx
+        counts = np.bincount(y_enc[train_idx], minlength=len(self.classes_))
+        self.class_counts_ = dict(zip(self.classes_.tolist(), counts.tolist(), strict=True))
         class_weight = self._class_weights(y_enc[train_idx])
 
         tf = import_tf(self.verbose)
@@ -514,6 +525,7 @@ default=None
             if self.early_stopping and self.history_.get(monitor)
             else self.n_epochs_
         )
+        self.fit_time_ = time.perf_counter() - start
         return self
 
     def _trunk_source(self) -> tuple[Any, dict[str, Any]]:
@@ -641,9 +653,10 @@ default=None
 
         The file is a ZIP archive holding ``skinlesion.json`` (format name and
         version, the skinlesion version, the parameters, ``classes_``,
-        ``history_``, ``validation_indices_``) and ``model.keras`` (the network
-        in Keras' own format). It is written to a temporary name and renamed, so
-        an interrupted save never leaves a half-written file under ``path``; the
+        ``history_``, ``validation_indices_``, ``class_counts_``, ``fit_time_``)
+        and ``model.keras`` (the network in Keras' own format). It is written to
+        a temporary name and renamed, so an interrupted save never leaves a
+        half-written file under ``path``; the
         hidden temporary file a killed save leaves behind
         (``.skinlesion-XXXXXXXX.tmp``) is removed by the next save into the same
         folder, once it is 15 minutes old.

@@ -50,7 +50,11 @@ def write_model(estimator: Any, path: str | os.PathLike[str]) -> Path:
         "best_epoch": estimator.best_epoch_,
         "input_shape": list(estimator.input_shape_),
         "validation_indices": estimator.validation_indices_.tolist(),
+        "fit_time": getattr(estimator, "fit_time_", None),
     }
+    counts = getattr(estimator, "class_counts_", None)
+    if counts is not None:  # in the order of classes_, so any class name fits JSON
+        meta["class_counts"] = [int(counts[c]) for c in estimator.classes_.tolist()]
     if init_source is not None:
         meta["init_source"] = init_source
     model_bytes = _model_to_bytes(estimator.model_)
@@ -227,6 +231,21 @@ def _classifier_from_meta(
         ):
             raise damaged("its validation_indices are not a list of row numbers")
         clf.validation_indices_ = np.asarray(rows, dtype=np.intp)
+    # fit_time and class_counts are absent from files saved by earlier versions: None
+    fit_time = meta.get("fit_time")
+    if fit_time is not None and (
+        not isinstance(fit_time, (int, float)) or isinstance(fit_time, bool) or fit_time < 0
+    ):
+        raise damaged(f"its fit_time is {fit_time!r}, not a number of seconds")
+    clf.fit_time_ = None if fit_time is None else float(fit_time)
+    counts = meta.get("class_counts")
+    if counts is not None and (
+        not isinstance(counts, list)
+        or len(counts) != len(classes)
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts)
+    ):
+        raise damaged("its class_counts are not one whole number per class")
+    clf.class_counts_ = None if counts is None else dict(zip(classes.tolist(), counts, strict=True))
     return clf
 
 

@@ -38,6 +38,10 @@ def to_dict(report: Any) -> dict[str, Any]:
         "settings": settings,
         "classes": [str(c) for c in report.classes],
         "positive_label": report.positive_label,
+        "positive_classes": None
+        if report.positive_classes is None
+        else [str(c) for c in report.positive_classes],
+        "referral_label": report.referral_label,
         "per_class": {str(c): _block(v) for c, v in report.per_class.items()},
         "overall": _block(report.overall),
         "positive": None if report.positive is None else _block(report.positive),
@@ -51,6 +55,80 @@ def to_dict(report: Any) -> dict[str, Any]:
             "aggregate": _block(isic["aggregate"]),
         },
     }
+
+
+def _figures(block: dict) -> dict:
+    from skinlesion.metrics.intervals import Estimate
+
+    def number(value: Any) -> float:
+        return float("nan") if value is None else float(value)
+
+    return {
+        name: Estimate(
+            number(f["value"]),
+            number(f["low"]),
+            number(f["high"]),
+            f["method"],
+            int(f.get("n_undefined", 0)),
+        )
+        for name, f in block.items()
+    }
+
+
+def from_dict(cls: type, data: dict[str, Any]) -> Any:
+    """The report that ``to_dict`` gave ``data`` (``ClinicalReport.from_dict``)."""
+    from skinlesion.metrics.subgroups import SubgroupGap
+
+    if not isinstance(data, dict) or not {"settings", "classes", "per_class", "overall",
+                                          "isic"} <= set(data):  # fmt: skip
+        keys = sorted(data) if isinstance(data, dict) else type(data).__name__
+        raise ValueError(
+            f"this is not a clinical report's figures (found {keys}); give the JSON that "
+            "ClinicalReport.to_dict or 'skinlesion evaluate --json' wrote."
+        )
+    subgroups = None
+    if data.get("subgroups") is not None:
+        subgroups = {
+            column: {
+                "groups": {g: _figures(figs) for g, figs in section["groups"].items()},
+                "small": list(section["small"]),
+                "gaps": {
+                    figure: SubgroupGap(
+                        _figures({figure: gap})[figure],
+                        gap["highest"],
+                        gap["lowest"],
+                        bool(gap["excludes_zero"]),
+                        float(gap["confidence"]),
+                    )
+                    for figure, gap in section["gaps"].items()
+                },
+            }
+            for column, section in data["subgroups"].items()
+        }
+    referral = data.get("referral")
+    isic = data["isic"]
+    return cls(
+        classes=list(data["classes"]),
+        per_class={c: _figures(figs) for c, figs in data["per_class"].items()},
+        overall=_figures(data["overall"]),
+        positive=None if data.get("positive") is None else _figures(data["positive"]),
+        positive_label=data.get("positive_label"),
+        positive_classes=data.get("positive_classes"),
+        isic={
+            "per_category": {c: _figures(v) for c, v in isic["per_category"].items()},
+            "macro_average": _figures(isic["macro_average"]),
+            "aggregate": _figures(isic["aggregate"]),
+        },
+        settings=dict(data["settings"]),
+        referral=None
+        if referral is None
+        else {float(share): _figures(v) for share, v in referral.items()},
+        # files written before referral_label was kept: the positive class, as the report does
+        referral_label=data.get("referral_label", data.get("positive_label")),
+        subgroups=subgroups,
+        y_true=None,
+        y_score=None,
+    )
 
 
 def rows(report: Any) -> list[dict[str, Any]]:
