@@ -154,6 +154,13 @@ def read_model(path: str | os.PathLike[str], estimator_class: type) -> Any:
             f"its network predicts {n_outputs} classes but it lists {len(clf.classes_)} "
             f"class names ({clf.classes_.tolist()})"
         )
+    counts = clf.class_counts_
+    if counts is not None:
+        if len(counts) != len(clf.classes_):
+            raise damaged(
+                f"its class_counts hold {len(counts)} numbers for {len(clf.classes_)} classes"
+            )
+        clf.class_counts_ = dict(zip(clf.classes_.tolist(), counts, strict=True))
     if tuple(clf.model_.input_shape[1:]) != clf.input_shape_:
         raise damaged(
             f"its network takes images of shape {tuple(clf.model_.input_shape[1:])} but it "
@@ -241,11 +248,11 @@ def _classifier_from_meta(
     counts = meta.get("class_counts")
     if counts is not None and (
         not isinstance(counts, list)
-        or len(counts) != len(classes)
         or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counts)
     ):
-        raise damaged("its class_counts are not one whole number per class")
-    clf.class_counts_ = None if counts is None else dict(zip(classes.tolist(), counts, strict=True))
+        raise damaged("its class_counts are not whole numbers of images")
+    # a list until the reader has checked the class names against the network's outputs
+    clf.class_counts_ = counts
     return clf
 
 
