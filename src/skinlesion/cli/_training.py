@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from typing import Any
 
 from skinlesion.cli._parser import (
@@ -21,6 +22,7 @@ from skinlesion.cli._parser import (
 _CLI_DEFAULTS: dict[str, Any] = {"random_state": 0}  # a run repeats unless told otherwise
 
 
+@functools.cache  # the class does not change: read its signature and docstring once
 def _classifier_parameters() -> dict[str, tuple[Any, str]]:
     """``{name: (default, help)}`` for every parameter of :class:`LesionClassifier`."""
     import inspect
