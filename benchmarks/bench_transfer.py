@@ -327,8 +327,9 @@ def finetune(args, root: Path) -> None:
                     args.smoke,
                 )
             )
+            if args.save:  # after every fit, so an interrupted run keeps its seeds
+                Path(args.save).write_text(json.dumps(results, indent=1))
     if args.save:
-        Path(args.save).write_text(json.dumps(results, indent=1))
         print(f"results written to {args.save}")
     results = {kind: runs for kind, runs in results.items() if runs}
     for kind, runs in results.items():
