@@ -39,7 +39,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from _subprocess import run_cli, run_python
 from PIL import Image
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -49,6 +48,8 @@ from skinlesion.datasets import DownloadError, audit, load_image_folder
 from skinlesion.datasets.fetch import RemoteFile, download
 from skinlesion.images import ImageReadError, check_images, find_unreadable_images, read_image
 from skinlesion.metrics import clinical_report
+
+from ._subprocess import run_cli, run_python
 
 TINY = dict(image_size=16, filters=(4,), dense_units=(4,), epochs=1, batch_size=16, random_state=0)
 SRC = str(Path(__file__).resolve().parents[1] / "src" / "skinlesion")

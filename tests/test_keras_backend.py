@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from _subprocess import run_python
 
 from skinlesion._tf import KerasBackendError, check_keras_backend
+
+from ._subprocess import run_python
 
 FIT = """
 import numpy as np

@@ -7,10 +7,11 @@ import sys
 
 import numpy as np
 import pytest
-from _subprocess import run_python
 
 from skinlesion.cli import EXIT_FAILURE, main
 from skinlesion.metrics import ConfusionMatrixDisplay, clinical_report
+
+from ._subprocess import run_python
 
 #: Blocks matplotlib in a fresh interpreter, fits, reports as text, then runs the CLI.
 WITHOUT_MATPLOTLIB = """

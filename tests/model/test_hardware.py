@@ -192,7 +192,7 @@ def test_distribute_is_checked_and_a_strategy_object_is_not_saved(data, tmp_path
 
 
 # ---------------------------------------------------------------- multi-worker
-_GUIDE = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "distributed.rst"
+_GUIDE = Path(__file__).resolve().parents[2] / "docs" / "user_guide" / "distributed.rst"
 
 
 def _guide_example() -> tuple[list[str], str]:

@@ -21,7 +21,6 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from _peer_checks import check_params, logistic, rows_as_images, run_check, signed_squash
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.under_sampling.base import BaseUnderSampler
 from imblearn.utils.estimator_checks import estimator_checks_generator as imblearn_checks
@@ -29,6 +28,8 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import estimator_checks_generator as sklearn_checks
 
 from skinlesion import Augmenter, Rebalancer
+
+from .._peer_checks import check_params, logistic, rows_as_images, run_check, signed_squash
 
 NO_FEATURES = (
     "images have no features to count or name: the samplers take images of any size and "

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _peer_checks import check_params, rows_as_images, run_check, signed_squash
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from skinlesion import LesionClassifier
+
+from .._peer_checks import check_params, rows_as_images, run_check, signed_squash
 
 RESIZED = (
     "images of any size are valid input, resized to the training size, so another number "

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _subprocess import run_cli
 from PIL import Image
 
 from skinlesion._progress import EpochProgress, format_duration
 from skinlesion.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, build_parser, main
+
+from .._subprocess import run_cli
 
 COMMANDS = ["demo", "train", "evaluate", "predict", "explain", "audit", "card"]
 # Class -> base colour: distinct enough that one epoch learns something.
