@@ -15,6 +15,7 @@ import argparse
 import atexit
 import datetime as dt
 import hashlib
+import importlib.metadata
 import os
 import platform
 import resource
@@ -33,7 +34,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(os.environ.get("SKINLESION_SHARED_DATA", ROOT.parent / "shared" / "data"))
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
 
 # ----------------------------------------------------------------- command line
@@ -71,30 +71,35 @@ def setup(args: argparse.Namespace) -> Path:
 
 
 def print_header() -> None:
-    """Date, machine, versions and the exact command, so a figure can be traced."""
-    import sklearn
+    """Date, machine, versions and the exact command, so a figure can be traced.
 
+    The versions are read from the installed distributions' metadata: nothing is
+    imported for them, so ``--help`` and smoke runs do not wait for TensorFlow.
+    """
     import skinlesion
 
     versions = [
         f"python {platform.python_version()}",
-        f"numpy {np.__version__}",
-        f"scikit-learn {sklearn.__version__}",
+        *(
+            f"{name} {_installed(name)}"
+            for name in ("tensorflow", "keras", "numpy", "scikit-learn")
+        ),
         f"skinlesion {skinlesion.__version__}",
     ]
-    try:  # only report TensorFlow/Keras once a script has imported them
-        import keras
-        import tensorflow as tf
-
-        versions[1:1] = [f"tensorflow {tf.__version__}", f"keras {keras.__version__}"]
-    except ImportError:  # pragma: no cover
-        pass
     print("=" * 78)
     print(f"date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}")
     print(f"machine: {machine()}")
     print(f"versions: {', '.join(versions)}")
     print(f"command: {' '.join(shlex.quote(a) for a in [sys.executable, *sys.argv])}")
     print("=" * 78, flush=True)
+
+
+def _installed(distribution: str) -> str:
+    """The installed version of ``distribution``, from its metadata (no import)."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def machine() -> str:
@@ -142,24 +147,28 @@ def peak_rss_mb() -> float:
 
 
 # ------------------------------------------------------------------------ data
-def _images_in(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES
-    )
+# The loaders below are skinlesion.datasets' own, returning arrays in the form
+# the scripts take (object arrays of str). A folder the loader cannot read ends
+# the script with the loader's message instead of a traceback.
+@contextmanager
+def _loading(folder: Path) -> Iterator[None]:
+    try:
+        yield
+    except (OSError, ValueError) as err:
+        sys.exit(f"cannot load {folder}: {err}")
+
+
+def _objects(values) -> np.ndarray:
+    return np.asarray(values, dtype=object)
 
 
 def class_folders(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """Paths and labels of a folder with one sub-folder per class."""
-    paths, labels = [], []
-    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
-        for path in _images_in(sub):
-            paths.append(str(path))
-            labels.append(sub.name)
-    if not paths:
-        sys.exit(f"no images in the class folders of {folder}")
-    return np.array(paths, dtype=object), np.array(labels, dtype=object)
+    from skinlesion.datasets import load_image_folder
+
+    with _loading(folder):
+        data = load_image_folder(folder, as_paths=True)
+    return _objects(data.paths), _objects(data.target)
 
 
 def file_hashes(paths: Sequence[str]) -> np.ndarray:
@@ -177,30 +186,26 @@ def load_isic9(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def load_ham10000(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """HAM10000: paths, diagnosis labels, and lesion ids (the groups)."""
-    import csv
+    """HAM10000: paths, diagnosis codes (``dx``) as labels, and lesion ids (the groups).
+
+    In the metadata's order; images listed there without a file (a partial copy)
+    are left out, with the loader's warning.
+    """
+    from skinlesion.datasets import load_ham10000 as load
 
     folder = root / "ham10000"
-    with open(folder / "HAM10000_metadata.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    paths, labels, groups = [], [], []
-    for row in rows:
-        path = folder / "images" / f"{row['image_id']}.jpg"
-        if path.is_file():
-            paths.append(str(path))
-            labels.append(row["dx"])
-            groups.append(row["lesion_id"])
-    if not paths:
-        sys.exit(f"no HAM10000 images found under {folder / 'images'}")
-    return (
-        np.array(paths, dtype=object),
-        np.array(labels, dtype=object),
-        np.array(groups, dtype=object),
-    )
+    with _loading(folder):
+        data = load(folder, as_paths=True)
+    return _objects(data.paths), _objects(data.target), _objects(data.groups)
 
 
 def load_isic2017(root: Path, part: str) -> tuple[np.ndarray, np.ndarray]:
-    """ISIC 2017 part 3 ``train`` or ``val``: paths and labels."""
+    """ISIC 2017 part 3 ``train`` or ``val``: paths and labels (the class folders' names).
+
+    Read as class folders, not with ``skinlesion.datasets.load_isic2017``, which
+    writes "seborrheic_keratosis" as "seborrheic keratosis": the figures that
+    ``bench_isic2017.py`` and ``bench_transfer.py`` print keep their names.
+    """
     return class_folders(root / "isic2017" / part)
 
 
