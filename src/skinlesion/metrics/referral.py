@@ -24,7 +24,11 @@ from skinlesion.metrics._validation import (
     resolve_positive,
 )
 
-__all__ = ["ReferralCurve", "referral_curve"]
+__all__ = ["REFERRAL_FRACTIONS", "ReferralCurve", "referral_curve"]
+
+#: Shares of the least-confident cases referred in the report's referral section
+#: (and marked by :class:`~skinlesion.metrics.ReferralCurveDisplay`).
+REFERRAL_FRACTIONS = (0.10, 0.20)
 
 
 class ReferralCurve(NamedTuple):

@@ -14,9 +14,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_is_fitted
 
-from skinlesion._compat import Interval, Options, StrOptions, _fit_context, keras_multi_worker_fit
+from skinlesion._compat import (
+    Interval,
+    Options,
+    StrOptions,
+    _fit_context,
+    keras_multi_worker_fit,
+    op_determinism,
+)
 from skinlesion._random import check_random_state
-from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
+from skinlesion._tf import import_tf, quiet_tf_logger
 from skinlesion.images import check_images
 from skinlesion.model._backbones import BACKBONES
 from skinlesion.model._hardware import (
