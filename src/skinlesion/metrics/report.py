@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from skinlesion._docstrings import Substitution, random_state_doc
 from skinlesion.metrics._compute import (
     FIXED_SENSITIVITIES,
     FIXED_SPECIFICITIES,
@@ -27,6 +28,7 @@ from skinlesion.metrics.subgroups import MIN_SUBGROUP_SIZE
 __all__ = ["ClinicalReport", "clinical_report"]
 
 
+@Substitution(random_state=random_state_doc("the bootstrap", "the intervals"))
 def clinical_report(
     y_true: Any,
     y_score: Any,
@@ -103,9 +105,7 @@ def clinical_report(
         Resample within each true class, so every resample keeps the class counts.
     n_bins : int, default=15
         Bins of the expected calibration error.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the bootstrap. An int makes the intervals repeatable; a RandomState
-        or Generator is drawn from; None gives fresh draws. See :ref:`random-state`.
+    {random_state}
 
     Returns
     -------

@@ -22,6 +22,7 @@ from skinlesion._compat import (
     keras_multi_worker_fit,
     op_determinism,
 )
+from skinlesion._docstrings import NETWORK_PARAMETERS, Substitution, random_state_doc
 from skinlesion._random import check_random_state
 from skinlesion._tf import import_tf, quiet_tf_logger
 from skinlesion.images import check_images
@@ -50,6 +51,15 @@ __all__ = ["MODEL_FORMAT", "LesionClassifier", "load_model"]
 _OPTIMIZERS = {"adam", "adamw", "sgd", "rmsprop", "nadam"}
 
 
+@Substitution(
+    **NETWORK_PARAMETERS,
+    random_state=random_state_doc(
+        "the weights, the validation split, the shuffling, dropout and augmentation",
+        extra="Two fits on the CPU with the same int give identical predictions. "
+        "TensorFlow's op-determinism switch is turned on during a seeded ``fit`` only "
+        "and then restored.",
+    ),
+)
 class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
     """A convolutional network for dermoscopic images, with scikit-learn's API.
 
@@ -66,25 +76,13 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
     image_size : int or (height, width), default=64
         Images are resized to this size, at training and at prediction time.
         ``None`` keeps the size of the training images (arrays only).
-    filters : tuple of int, default=(32, 64, 128, 256)
-        Filters of each convolution block; its length is the number of blocks.
-    kernel_size : int, default=3
-        Side of the square convolution kernels.
-    convs_per_block : int or tuple of int, default=1
-        Convolutions in each block before its pooling: one int for every block,
-        or one per entry of ``filters``. ``2`` gives a VGG-style network with
-        about 3.5x the FLOPs of the default one.
-    dense_units : tuple of int, default=(128,)
-        Units of the dense layers before the softmax.
-    dropout : float, default=0.3
-        Dropout rate before and between the dense layers.
-    batch_norm : bool, default=True
-        Batch normalisation after each convolution.
-    block : {"plain", "residual"}, default="plain"
-        Structure of each convolution block. ``"residual"`` adds a shortcut
-        around each block's convolutions (see :func:`skinlesion.build_cnn`),
-        which lets deeper networks train; the ``filters``, ``kernel_size`` and
-        ``convs_per_block`` are the same.
+    {filters}
+    {kernel_size}
+    {convs_per_block}
+    {dense_units}
+    {dropout}
+    {batch_norm}
+    {block}
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "nadam"}, default="adam"
         Keras optimizer.
     learning_rate : float, default=1e-3
@@ -129,18 +127,8 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
         :ref:`what-the-benchmarks-measured`). ``"cosine"`` lowers it every epoch along a
         half cosine, from ``learning_rate`` in the first epoch to 1 % of it in
         epoch ``epochs``. ``None`` keeps it constant.
-    augment : bool or dict, default=True
-        On-the-fly augmentation inside the network during training (flips,
-        rotation, zoom, contrast). A dict sets some of them, e.g.
-        ``{"flip": True, "rotation": 0.5}``.
-    color_constancy : float, default=None
-        Divide out each image's illuminant before the network sees it
-        (shades-of-grey colour constancy with this Minkowski power; 6 is the
-        usual choice for dermoscopy, 1 is grey world), at training and at
-        prediction alike. It evens out the colour casts of different cameras
-        and lights, but also any class information in an image's overall colour,
-        which can cost accuracy (see :ref:`what-the-benchmarks-measured`).
-        ``None`` keeps the colours as they are.
+    {augment}
+    {color_constancy}
     tta : {1, 2, 4, 8}, default=1
         Test-time augmentation: :meth:`predict_proba` averages the network's
         probabilities over this many views of each image, which a dermoscopic
@@ -189,24 +177,8 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
         pretrained trunk; with ``fine_tune="head"`` it changes nothing (the
         trunk never unfreezes). 0 trains everything at ``learning_rate`` from
         the first epoch.
-    backbone : str, default=None
-        ``None`` builds the custom CNN from ``filters``, ``kernel_size``,
-        ``convs_per_block`` and ``batch_norm``. The name of a Keras
-        application (any key of :data:`skinlesion.backbones.BACKBONES`, such
-        as ``"EfficientNetV2B0"``, ``"ResNet50V2"``, ``"MobileNetV3Small"`` or
-        ``"ConvNeXtTiny"``) uses it as the trunk instead (those four parameters
-        are then ignored), fed the input scaling it expects. Each has a
-        smallest ``image_size`` (32 px for most, 71-75 for Xception and the
-        Inception networks). The accuracy of ImageNet-pretrained trunks on
-        dermoscopy was not measured by this project (its machines cannot
-        download the weights).
-    backbone_weights : None, "imagenet" or path, default=None
-        Weights of the ``backbone`` trunk: random (``None``), ImageNet's
-        (``"imagenet"``; Keras downloads them once into ``~/.keras/models/``,
-        and an OSError explains how to pass a local file when the machine is
-        offline), or the path of a weights file of that application without its
-        top (Keras' ``*_notop.h5`` download, or a ``.weights.h5``/``.keras``
-        file saved from ``keras.applications.<name>(include_top=False)``).
+    {backbone}
+    {backbone_weights}
     precision : {"float32", "mixed_float16", "mixed_bfloat16"}, default="float32"
         Number format of the network's computations, through a Keras dtype
         policy set for the fit only. The caller's policy is restored afterwards,
@@ -254,13 +226,7 @@ default=None
         repeatability is not promised), but it is not the one-device fit:
         TensorFlow reseeds the per-epoch shuffle when it distributes the
         images, so they come in another order.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the weights, the validation split, the shuffling, dropout and
-        augmentation. An int makes the result repeatable: two fits on the CPU give
-        identical predictions. A RandomState or Generator is drawn from; None gives
-        fresh draws. Global random states are never read or changed; TensorFlow's
-        op-determinism switch is turned on during a seeded ``fit`` only and then
-        restored. See :ref:`random-state`.
+    {random_state}
     verbose : int, default=0
         0 is silent, 1 prints one line per epoch, 2 shows Keras progress bars.
 
@@ -295,16 +261,16 @@ default=None
         Seconds the whole ``fit`` took (reading, splitting, building and
         training). None for a model file saved before this was recorded.
 
+    See Also
+    --------
+    skinlesion.build_cnn : The network architecture.
+    skinlesion.make_pipeline : Balancing and augmentation steps before the classifier.
+
     Notes
     -----
     The architecture of a fitted network's trunk, whether built from the
     parameters or taken from ``init``, is
     ``skinlesion.network.trunk_spec(clf.model_)``.
-
-    See Also
-    --------
-    skinlesion.build_cnn : The network architecture.
-    skinlesion.make_pipeline : Balancing and augmentation steps before the classifier.
 
     Examples
     --------
