@@ -6,13 +6,10 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.validation import check_is_fitted
 
 from skinlesion._compat import (
     Interval,
@@ -25,7 +22,6 @@ from skinlesion._compat import (
 from skinlesion._docstrings import NETWORK_PARAMETERS, Substitution, random_state_doc
 from skinlesion._random import check_random_state
 from skinlesion._tf import import_tf, quiet_tf_logger
-from skinlesion.images import check_images
 from skinlesion.model._backbones import BACKBONES
 from skinlesion.model._hardware import (
     PRECISIONS,
@@ -37,14 +33,15 @@ from skinlesion.model._hardware import (
 from skinlesion.model._network import DEFAULT_FILTERS
 from skinlesion.model._persistence import (
     MODEL_FORMAT,
+    PersistenceMixin,
     _model_from_bytes,
     _model_to_bytes,
-    is_strategy_object,
     read_model,
-    write_model,
 )
+from skinlesion.model._prediction import PredictionMixin
 from skinlesion.model._training import TrainingMixin
-from skinlesion.model._tta import check_tta, tta_model
+from skinlesion.model._transfer import trunk_source
+from skinlesion.model._tta import check_tta
 
 __all__ = ["MODEL_FORMAT", "LesionClassifier", "load_model"]
 
@@ -60,7 +57,9 @@ _OPTIMIZERS = {"adam", "adamw", "sgd", "rmsprop", "nadam"}
         "and then restored.",
     ),
 )
-class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
+class LesionClassifier(
+    TrainingMixin, PredictionMixin, PersistenceMixin, ClassifierMixin, BaseEstimator
+):
     """A convolutional network for dermoscopic images, with scikit-learn's API.
 
     The network (see :func:`skinlesion.build_cnn`) is built from scratch by
@@ -143,23 +142,14 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
         of a model file written by :meth:`save` (``.skl``), or a network built
         by :func:`skinlesion.build_cnn` as a Keras model or ``.keras`` file. The
         trunk's weights, batch-normalisation statistics included, are copied; the
-        head (dropout, ``dense_units``, softmax) is built anew for this fit's
-        classes, so a network pretrained on 7 classes can learn 3 or 2. The
-        trunk does not depend on the image size, so ``image_size`` may differ
-        from the pretraining size. The trunk's architecture comes with it:
-        ``backbone``, ``filters``, ``kernel_size``, ``convs_per_block``,
-        ``batch_norm`` and ``block`` left at their defaults follow init's trunk, and any set
-        to another value must agree with it (a ValueError names what differs),
-        so ``LesionClassifier(init="ham.skl")`` needs nothing else. The
-        preprocessing in front of the trunk (``color_constancy``, ``augment``)
-        and the head follow this estimator's parameters. scikit-learn's
-        ``clone`` (in ``GridSearchCV``, ``cross_val_score``) turns a fitted
-        estimator parameter into an unfitted copy: wrap it as
-        ``FrozenEstimator(clf)`` (``sklearn.frozen``), or pass a saved file; an
-        unfitted classifier reaching ``fit`` raises a ValueError saying so.
-        :meth:`save` keeps a path as given; an estimator or Keras model is not
-        written into the model file (its trunk is, inside the fitted network)
-        and loads back as ``init=None``.
+        head is built anew for this fit's classes, at any ``image_size``. The
+        trunk's architecture comes with it: ``backbone``, ``filters``,
+        ``kernel_size``, ``convs_per_block``, ``batch_norm`` and ``block`` left at
+        their defaults follow init's trunk, and any set to another value must
+        agree with it (a ValueError names what differs). ``clone`` (in
+        ``GridSearchCV``) turns a fitted estimator parameter into an unfitted
+        copy: wrap it as ``FrozenEstimator(clf)`` or pass a saved file. See
+        :ref:`start-from-a-larger-set`, also for what :meth:`save` keeps of it.
     fine_tune : {"all", "head"}, default="all"
         What trains when the trunk is pretrained (``init`` or
         ``backbone_weights``): ``"all"`` trains every layer; ``"head"`` keeps
@@ -183,14 +173,10 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
         Number format of the network's computations, through a Keras dtype
         policy set for the fit only. The caller's policy is restored afterwards,
         also when the fit fails. The mixed policies compute in 16 bits and keep
-        the weights, and the softmax output, in float32: about twice the speed
-        on GPUs with tensor cores (float16 on NVIDIA from Volta on, bfloat16
-        from Ampere on and on TPUs). ``"mixed_float16"`` trains with dynamic loss
-        scaling (Keras wraps the optimizer in a ``LossScaleOptimizer``) so that
-        small gradients do not underflow; bfloat16 has float32's range and
-        needs none. The fitted network keeps its layers' policy (predictions
-        are float32 either way), and its saved file loads and predicts on a
-        machine without a GPU. On a CPU the mixed policies run, but no faster.
+        the weights, and the softmax output, in float32: about twice the speed on
+        GPUs with tensor cores, no faster on a CPU. ``"mixed_float16"`` adds
+        Keras' dynamic loss scaling. Predictions are float32 either way; the model
+        file loads on a machine without a GPU (see :ref:`distributed-training`).
     jit_compile : bool or "auto", default=False
         Compile the training step with XLA (``model.compile(jit_compile=...)``),
         which fuses operations and often speeds up training on GPUs; ``"auto"``
@@ -203,29 +189,14 @@ default=None
         GPU when it sees one, else the CPU). ``"mirrored"`` trains a copy of the
         network on every local GPU (``tf.distribute.MirroredStrategy``), and a
         list of devices, such as ``["/gpu:0", "/gpu:1"]``, on those.
-        ``"multi_worker"`` trains on several machines
-        (``MultiWorkerMirroredStrategy``), which the ``TF_CONFIG`` environment
-        variable lists, as TensorFlow documents; every machine runs the same
-        fit, and TensorFlow wants it to be the first thing the process runs on
-        TensorFlow (see the user guide, "Training on several GPUs or
-        machines"). When a worker stops, the others' fits raise a
-        RuntimeError that says so; a worker waits for the chief (worker 0) to
-        start for ``SKINLESION_WORKER_START_TIMEOUT`` seconds (default 600).
-        A ``tf.distribute.Strategy`` object is used as it is (``clone`` shares
-        it; pickling refuses it, with an error saying what to do). The
-        network is built and compiled inside the strategy's scope; the strategy
-        for a string or list is made once per process and reused.
-        ``batch_size`` is the global batch: each step splits it evenly over the
-        replicas (32 over 4 GPUs is 8 images each), so scale it, and perhaps
-        ``learning_rate``, with the number of GPUs. Batch normalisation
-        computes its statistics on each replica's share. Predictions run
-        without the strategy, and a model file holds no trace of it (a strategy
-        object is saved as ``None``): it loads on a machine without GPUs. With
-        ``random_state`` set, a fit under a strategy is repeatable on the CPU
-        (across GPUs the order of the gradient sums is TensorFlow's, and
-        repeatability is not promised), but it is not the one-device fit:
-        TensorFlow reseeds the per-epoch shuffle when it distributes the
-        images, so they come in another order.
+        ``"multi_worker"`` trains on the machines that the ``TF_CONFIG``
+        environment variable lists (``MultiWorkerMirroredStrategy``). A
+        ``tf.distribute.Strategy`` object is used as it is (``clone`` shares it;
+        pickling refuses it, with an error saying what to do). ``batch_size`` is
+        the global batch, split evenly over the replicas. Predictions run without
+        the strategy, and a model file holds no trace of it. How to run on
+        several machines, what happens when a worker stops, and how repeatable a
+        fit under a strategy is: :ref:`distributed-training`.
     {random_state}
     verbose : int, default=0
         0 is silent, 1 prints one line per epoch, 2 shows Keras progress bars.
@@ -446,14 +417,7 @@ default=None
         start = time.perf_counter()
         X, y = self._check_X_y(X, y)
         self._check_architecture()
-        encoder = LabelEncoder()
-        y_enc = encoder.fit_transform(y).astype(np.int32)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y holds one class only ({self.classes_.tolist()[0]!r}); a classifier needs at "
-                "least two classes. Check that labels were read from the right column or folders."
-            )
+        y_enc = self._encode_labels(y)
         size = self._resolve_size(X)
         check_tta(self.tta, size)
         self.input_shape_ = (*size, 3)
@@ -468,7 +432,7 @@ default=None
         tf = import_tf(self.verbose)
         strategy = resolve_strategy(self.distribute)  # before any TF op (multi-worker)
 
-        source, architecture = self._trunk_source()
+        source, architecture = trunk_source(self.get_params(deep=False), LesionClassifier)
         pretrained = source is not None or self.backbone_weights is not None
         warmup = self._check_fine_tune(pretrained=pretrained)
         deterministic = self.random_state is not None
@@ -489,88 +453,9 @@ default=None
             # once they are gone. Its copy outside the strategy predicts on its own.
             model = _model_from_bytes(_model_to_bytes(model))
         self.model_ = model
-        self.history_ = history
-        self.n_epochs_ = len(self.history_.get("loss", []))
-        monitor = "val_loss" if "val_loss" in self.history_ else "loss"
-        # early stopping watches the epochs after the warmup and keeps the best of those
-        self.best_epoch_ = (
-            warmup + int(np.argmin(self.history_[monitor][warmup:])) + 1
-            if self.early_stopping and self.history_.get(monitor)
-            else self.n_epochs_
-        )
+        self._record_history(history, warmup)
         self.fit_time_ = time.perf_counter() - start
         return self
-
-    def _trunk_source(self) -> tuple[Any, dict[str, Any]]:
-        """The network whose trunk ``init`` gives (or None), and the architecture to build."""
-        params = self.get_params(deep=False)
-        architecture = {
-            "backbone": self.backbone,
-            "filters": tuple(self.filters),
-            "kernel_size": self.kernel_size,
-            "convs_per_block": self.convs_per_block,
-            "batch_norm": self.batch_norm,
-            "block": self.block,
-        }
-        if self.init is None:
-            return None, architecture
-        from skinlesion.model._transfer import resolve_architecture, source_network
-
-        if self.backbone_weights is not None:
-            raise ValueError(
-                f"init and backbone_weights={self.backbone_weights!r} both give the trunk's "
-                "weights; pass one of them (init=None to start from backbone_weights)."
-            )
-        network, where = source_network(self.init, LesionClassifier)
-        return network, resolve_architecture(params, network, where)
-
-    # ------------------------------------------------------------- predict
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, one row per image, columns in ``classes_`` order.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, height, width, channels) or sequence of paths
-            Images of any size: they are resized to the training size.
-
-        Returns
-        -------
-        proba : ndarray of shape (n, n_classes)
-            Rows sum to 1, in the order of ``X``. With ``tta > 1`` they are the
-            mean over that many flipped or transposed views of each image.
-        """
-        check_is_fitted(self, "model_")
-        X = check_images(X)
-        import_tf(self.verbose)
-        from skinlesion.model._tfdata import make_dataset, reraise_image_errors
-
-        check_tta(self.tta, self.input_shape_[:2])
-        model = self.model_ if int(self.tta) == 1 else tta_model(self.model_, int(self.tta))
-        data = make_dataset(X, None, size=self.input_shape_[:2], batch_size=self.batch_size)
-        with reraise_image_errors(model, data), quiet_tf_logger(self.verbose):
-            proba = np.asarray(model.predict(data, verbose=0), dtype=np.float64)
-        proba = np.clip(proba, 0.0, None)
-        return proba / proba.sum(axis=1, keepdims=True)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The most probable class of each image.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, height, width, channels) or sequence of paths
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n,)
-            Class labels from ``classes_``, in the order of ``X``.
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
 
     # ---------------------------------------------------------- estimator
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
@@ -580,95 +465,6 @@ default=None
         tags.input_tags.positive_only = True  # pixel values: negative ones are an error
         tags.non_deterministic = self.random_state is None
         return tags
-
-    def __sklearn_clone__(self) -> LesionClassifier:
-        """An unfitted copy with the same parameters; a strategy object is shared, not copied.
-
-        A ``tf.distribute.Strategy`` stands for devices of this process (and
-        TensorFlow allows one multi-worker strategy per process), so the clone
-        gets the same object, as the clones of ``GridSearchCV`` should.
-        """
-        strategy = self.distribute
-        if not is_strategy_object(strategy):
-            return super().__sklearn_clone__()
-        view = object.__new__(type(self))  # self without the strategy, nothing copied
-        view.__dict__.update(self.__dict__)
-        view.distribute = None
-        new = super(LesionClassifier, view).__sklearn_clone__()
-        new.distribute = strategy
-        return new
-
-    def __getstate__(self) -> dict[str, Any]:
-        if is_strategy_object(self.distribute):
-            raise TypeError(
-                f"a LesionClassifier with distribute={type(self.distribute).__name__}(...) "
-                "cannot be pickled: a tf.distribute.Strategy belongs to the devices of the "
-                "process that made it. Pass distribute='mirrored', a list of devices or "
-                "'multi_worker' instead (those pickle, and make their strategy in the process "
-                "that fits), or call set_params(distribute=None) before pickling (a fitted "
-                "classifier predicts without it); save() stores distribute=None by itself."
-            )
-        state = super().__getstate__()
-        if "model_" in state:
-            state = dict(state)
-            state["model_"] = _model_to_bytes(state["model_"])
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if isinstance(state.get("model_"), bytes):
-            state = dict(state)
-            state["model_"] = _model_from_bytes(state["model_"])
-        super().__setstate__(state)
-
-    # -------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save the fitted classifier to one file (see :func:`load_model`).
-
-        The file is a ZIP archive holding ``skinlesion.json`` (format name and
-        version, the skinlesion version, the parameters, ``classes_``,
-        ``history_``, ``validation_indices_``, ``class_counts_``, ``fit_time_``)
-        and ``model.keras`` (the network in Keras' own format). It is written to
-        a temporary name and renamed, so an interrupted save never leaves a
-        half-written file under ``path``; the
-        hidden temporary file a killed save leaves behind
-        (``.skinlesion-XXXXXXXX.tmp``) is removed by the next save into the same
-        folder, once it is 15 minutes old.
-
-        ``init`` is kept in the file when it is a path (as given, so a relative
-        path is read from the current directory when the loaded classifier is
-        fitted again). A fitted estimator or Keras model given as ``init`` is not
-        written (the file holds no Python objects; the fitted network already
-        holds the trunk it gave): the loaded classifier has ``init=None``, and
-        ``skinlesion.json`` names what it was under ``init_source``.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Destination file (conventionally ending in ``.skl``).
-
-        Returns
-        -------
-        path : pathlib.Path
-
-        Raises
-        ------
-        OSError
-            Before anything is written, when ``path`` is a folder, its folder
-            does not exist or does not accept new files.
-
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> from skinlesion import LesionClassifier, load_model
-        >>> from skinlesion.datasets import make_lesions
-        >>> X, y = make_lesions(n_samples=40, image_size=16, random_state=0)
-        >>> clf = LesionClassifier(image_size=16, filters=(4,), epochs=1, random_state=0).fit(X, y)
-        >>> path = clf.save(os.path.join(tempfile.mkdtemp(), "model.skl"))
-        >>> (load_model(path).predict(X) == clf.predict(X)).all()
-        np.True_
-        """
-        check_is_fitted(self, "model_")
-        return write_model(self, path)
 
 
 def load_model(path: str | os.PathLike[str]) -> LesionClassifier:
