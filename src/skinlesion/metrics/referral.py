@@ -24,7 +24,7 @@ from skinlesion.metrics._validation import (
     resolve_positive,
 )
 
-__all__ = ["REFERRAL_FRACTIONS", "ReferralCurve", "referral_curve"]
+__all__ = ["ReferralCurve", "referral_curve"]
 
 #: Shares of the least-confident cases referred in the report's referral section
 #: (and marked by :class:`~skinlesion.metrics.ReferralCurveDisplay`).
