@@ -34,8 +34,10 @@ from skinlesion.metrics.subgroups import MIN_SUBGROUP_SIZE, check_subgroups
 from skinlesion.metrics.subgroups import sections as subgroup_sections
 
 __all__ = [
+    "CONFIDENCE",
     "FIXED_SENSITIVITIES",
     "FIXED_SPECIFICITIES",
+    "N_BOOTSTRAPS",
     "REFERRAL_FRACTIONS",
     "report_fields",
 ]
@@ -45,6 +47,9 @@ FIXED_SPECIFICITIES = (0.80, 0.90, 0.95)
 #: Sensitivities at which the report reads the specificity (0.866: the
 #: dermatologists' mean sensitivity in Haenssle et al., Ann Oncol 2018).
 FIXED_SENSITIVITIES = (0.80, 0.866, 0.90, 0.95)
+#: The report's bootstrap resamples and the confidence level of its intervals.
+N_BOOTSTRAPS = 1000
+CONFIDENCE = 0.95
 
 
 def _check_referral(referral: Any) -> list[float]:
@@ -79,8 +84,8 @@ def report_fields(
     referral: Sequence[float] = REFERRAL_FRACTIONS,
     subgroups: Any = None,
     min_subgroup_size: int = MIN_SUBGROUP_SIZE,
-    n_bootstraps: int = 1000,
-    confidence: float = 0.95,
+    n_bootstraps: int = N_BOOTSTRAPS,
+    confidence: float = CONFIDENCE,
     stratify: bool = True,
     n_bins: int = DEFAULT_N_BINS,
     random_state: Any = None,

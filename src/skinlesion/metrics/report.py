@@ -17,8 +17,10 @@ from typing import Any
 
 from skinlesion._docstrings import Substitution, random_state_doc
 from skinlesion.metrics._compute import (
+    CONFIDENCE,
     FIXED_SENSITIVITIES,
     FIXED_SPECIFICITIES,
+    N_BOOTSTRAPS,
     REFERRAL_FRACTIONS,
 )
 from skinlesion.metrics._report import ClinicalReport
@@ -43,8 +45,8 @@ def clinical_report(
     referral: Sequence[float] = REFERRAL_FRACTIONS,
     subgroups: Any = None,
     min_subgroup_size: int = MIN_SUBGROUP_SIZE,
-    n_bootstraps: int = 1000,
-    confidence: float = 0.95,
+    n_bootstraps: int = N_BOOTSTRAPS,
+    confidence: float = CONFIDENCE,
     stratify: bool = True,
     n_bins: int = DEFAULT_N_BINS,
     random_state: Any = None,
