@@ -162,8 +162,8 @@ def _substitute(doc: str, fragments: dict[str, str]) -> str:
 
     def whole_line(match: re.Match[str]) -> str:
         indent, name = match.group(1), match.group(2)
-        if name not in fragments:
-            return match.group(0)
+        if name not in fragments:  # a line of its own is a placeholder: a typo, surely
+            raise ValueError(f"no fragment for the placeholder {{{name}}}")
         used.add(name)
         return textwrap.indent(fragments[name], indent)
 
@@ -192,8 +192,9 @@ class Substitution:
     ----------
     **fragments : str
         Fragment of each placeholder name. Every fragment must have a
-        placeholder (a ValueError says which has none); a placeholder without a
-        fragment is left as it is.
+        placeholder, and every placeholder on a line of its own a fragment (a
+        ValueError names the one missing); ``{word}`` inside a sentence without
+        a fragment is left as it is.
 
     Examples
     --------
