@@ -11,7 +11,7 @@ of the package uses only public APIs, or the names re-exported here.
   :func:`asked_by_sklearn_pipeline`.
 * TensorFlow: the global seed's field of the eager context
   (:func:`without_tf_global_seed`) and the op-determinism switch
-  (:func:`op_determinism_config`).
+  (:func:`op_determinism_config`, :func:`op_determinism`).
 * Keras: ``SafeModeScope`` (:func:`keras_safe_mode`).
 * Augmentor: the ``random`` and ``numpy`` names of ``Augmentor.Operations``
   (:func:`augmentor_own_randomness`).
@@ -50,6 +50,7 @@ __all__ = [
     "configure_multi_worker_coordination",
     "keras_multi_worker_fit",
     "keras_safe_mode",
+    "op_determinism",
     "op_determinism_config",
     "without_tf_global_seed",
 ]
@@ -121,6 +122,30 @@ def op_determinism_config() -> Any:
     from tensorflow.python.framework import config  # the switch's only read/write API
 
     return config
+
+
+@contextlib.contextmanager
+def op_determinism(enabled: bool) -> Iterator[None]:
+    """Enable TensorFlow's op determinism inside the block, restoring it after.
+
+    Examples
+    --------
+    >>> from skinlesion._compat import op_determinism
+    >>> with op_determinism(True):
+    ...     pass
+    """
+    if not enabled:
+        yield
+        return
+    config = op_determinism_config()
+    was_enabled = config.is_op_determinism_enabled()
+    if not was_enabled:
+        config.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if not was_enabled:
+            config.disable_op_determinism()
 
 
 def keras_safe_mode() -> Any:

@@ -1,4 +1,4 @@
-"""Lazy, quiet TensorFlow import and the context that makes training repeatable.
+"""Lazy, quiet TensorFlow import, its thread pools and its logger.
 
 TensorFlow is imported here and only here, the first time a network is built or
 used, so ``import skinlesion`` stays fast. Its C++ start-up messages (CUDA
@@ -205,29 +205,3 @@ def quiet_tf_logger(verbose: int = 0) -> Iterator[None]:
                 _logger_users -= 1
                 if _logger_users == 0:
                     logger.setLevel(logging.NOTSET)
-
-
-@contextlib.contextmanager
-def op_determinism(enabled: bool) -> Iterator[None]:
-    """Enable TensorFlow's op determinism inside the block, restoring it after.
-
-    Examples
-    --------
-    >>> from skinlesion._tf import op_determinism
-    >>> with op_determinism(True):
-    ...     pass
-    """
-    if not enabled:
-        yield
-        return
-    from skinlesion._compat import op_determinism_config
-
-    config = op_determinism_config()
-    was_enabled = config.is_op_determinism_enabled()
-    if not was_enabled:
-        config.enable_op_determinism()
-    try:
-        yield
-    finally:
-        if not was_enabled:
-            config.disable_op_determinism()

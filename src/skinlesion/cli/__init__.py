@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     >>> args.command, args.epochs
     ('demo', 3)
     """
-    from skinlesion import __version__
+    from skinlesion._version import __version__
 
     parser = _Parser(
         prog=PROG,

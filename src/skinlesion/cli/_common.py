@@ -205,7 +205,7 @@ def _class_counts(y: Sequence[Any]) -> str:
 
 
 def _load_model(path: Path, tta: int | None = None) -> Any:
-    from skinlesion import load_model
+    from skinlesion.classifier import load_model
 
     if not path.exists():
         raise CommandError(f"model file {str(path)!r} does not exist")

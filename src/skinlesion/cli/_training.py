@@ -27,7 +27,7 @@ def _classifier_parameters() -> dict[str, tuple[Any, str]]:
     """``{name: (default, help)}`` for every parameter of :class:`LesionClassifier`."""
     import inspect
 
-    from skinlesion import LesionClassifier
+    from skinlesion.classifier import LesionClassifier
 
     docs = _numpydoc_parameters(inspect.getdoc(LesionClassifier) or "")
     return {
@@ -159,7 +159,7 @@ def _training_options(parser: argparse.ArgumentParser, **defaults: Any) -> None:
 
 def _hardware_options(parser: argparse.ArgumentParser) -> None:
     """The options of the number format, the compiler and the devices of the fit."""
-    from skinlesion import LesionClassifier
+    from skinlesion.classifier import LesionClassifier
     from skinlesion.model._hardware import PRECISIONS
 
     group = parser.add_argument_group(
@@ -210,7 +210,7 @@ def _distribute(text: str) -> str | list[str]:
 
 
 def _make_classifier(args: argparse.Namespace, **overrides: Any) -> Any:
-    from skinlesion import LesionClassifier
+    from skinlesion.classifier import LesionClassifier
 
     params: dict[str, Any] = {
         "image_size": args.image_size,

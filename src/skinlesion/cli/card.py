@@ -78,7 +78,7 @@ def _read_json(path: Path, option: str, command: str) -> Any:
 
 
 def _cmd_card(args: argparse.Namespace) -> int:
-    from skinlesion import ModelCard
+    from skinlesion.model_card import ModelCard
 
     if not _is_stdout(args.out):
         _check_output(args.out, "--out", example="card.md")

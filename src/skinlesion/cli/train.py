@@ -157,7 +157,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     clf = _make_classifier(args, **overrides)
     model: Any = clf
     if args.balance in ("auto", "over", "under"):
-        from skinlesion import make_pipeline
+        from skinlesion.pipeline import make_pipeline
 
         model = make_pipeline(_rebalancer(args.balance, args.random_state), clf)
     _start_tensorflow(args)
@@ -213,7 +213,7 @@ def _hardware_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _rebalancer(kind: str, random_state: int) -> Any:
-    from skinlesion import Rebalancer
+    from skinlesion.resampling import Rebalancer
 
     method = "under" if kind == "under" else "over"
     return Rebalancer(sampling_strategy="auto", method=method, random_state=random_state)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import Bunch
 
+from skinlesion._docstrings import Substitution, random_state_doc
 from skinlesion._random import check_generator
 from skinlesion.datasets._lesion_parts import (
     _BLACK,
@@ -123,6 +124,7 @@ def _check_args(
     return n_samples, n_classes, w, float(noise)
 
 
+@Substitution(random_state=random_state_doc("the drawing of the images", "the images"))
 def make_lesions(
     n_samples: int = 600,
     n_classes: int = 3,
@@ -173,10 +175,7 @@ def make_lesions(
     return_masks : bool, default=False
         Also return where each lesion is: ``(X, y, masks)``, or ``masks`` in the
         Bunch. For checks where the truth must be known, such as saliency maps.
-    random_state : int, RandomState instance, Generator or None, default=None
-        An int makes the images repeatable; a RandomState or Generator is drawn
-        from; None gives fresh images. Global random states are never read or
-        changed. See :ref:`random-state`.
+    {random_state}
 
     Returns
     -------

@@ -27,26 +27,29 @@ from skinlesion.metrics._validation import (
     warn_absent_classes,
     warn_if_absent,
 )
-from skinlesion.metrics.calibration import _check_n_bins
+from skinlesion.metrics.calibration import DEFAULT_N_BINS, _check_n_bins
 from skinlesion.metrics.intervals import _check_n_bootstraps
-from skinlesion.metrics.referral import referral_positive
-from skinlesion.metrics.subgroups import check_subgroups
+from skinlesion.metrics.referral import REFERRAL_FRACTIONS, referral_positive
+from skinlesion.metrics.subgroups import MIN_SUBGROUP_SIZE, check_subgroups
 from skinlesion.metrics.subgroups import sections as subgroup_sections
 
 __all__ = [
+    "CONFIDENCE",
     "FIXED_SENSITIVITIES",
     "FIXED_SPECIFICITIES",
+    "N_BOOTSTRAPS",
     "REFERRAL_FRACTIONS",
     "report_fields",
 ]
 
 #: Specificities at which the report reads the sensitivity.
 FIXED_SPECIFICITIES = (0.80, 0.90, 0.95)
-#: Shares of the least-confident cases referred in the report's referral section.
-REFERRAL_FRACTIONS = (0.10, 0.20)
 #: Sensitivities at which the report reads the specificity (0.866: the
 #: dermatologists' mean sensitivity in Haenssle et al., Ann Oncol 2018).
 FIXED_SENSITIVITIES = (0.80, 0.866, 0.90, 0.95)
+#: The report's bootstrap resamples and the confidence level of its intervals.
+N_BOOTSTRAPS = 1000
+CONFIDENCE = 0.95
 
 
 def _check_referral(referral: Any) -> list[float]:
@@ -71,26 +74,28 @@ def report_fields(
     y_true: Any,
     y_score: Any,
     *,
-    classes: Any,
-    positive: Any,
-    threshold: float | None,
-    target_sensitivity: float | None,
-    target_specificity: float | None,
-    fixed_sensitivities: Sequence[float],
-    fixed_specificities: Sequence[float],
-    referral: Sequence[float],
-    subgroups: Any,
-    min_subgroup_size: int,
-    n_bootstraps: int,
-    confidence: float,
-    stratify: bool,
-    n_bins: int,
-    random_state: Any,
+    classes: Any = None,
+    positive: Any = None,
+    threshold: float | None = None,
+    target_sensitivity: float | None = None,
+    target_specificity: float | None = None,
+    fixed_sensitivities: Sequence[float] = FIXED_SENSITIVITIES,
+    fixed_specificities: Sequence[float] = FIXED_SPECIFICITIES,
+    referral: Sequence[float] = REFERRAL_FRACTIONS,
+    subgroups: Any = None,
+    min_subgroup_size: int = MIN_SUBGROUP_SIZE,
+    n_bootstraps: int = N_BOOTSTRAPS,
+    confidence: float = CONFIDENCE,
+    stratify: bool = True,
+    n_bins: int = DEFAULT_N_BINS,
+    random_state: Any = None,
 ) -> dict[str, Any]:
     """The fields of the :class:`~skinlesion.metrics.ClinicalReport` of ``y_score``.
 
-    Takes the parameters of :func:`~skinlesion.metrics.clinical_report`, all of
-    them, by keyword.
+    Takes the parameters of :func:`~skinlesion.metrics.clinical_report`, by
+    keyword, with its defaults, so that code below the report object, such as
+    :class:`~skinlesion.metrics.SubgroupDisplay`, can compute a report's figures
+    without importing it.
     """
     codes, proba, classes_arr = check_predictions(y_true, y_score, classes, positive)
     mask = resolve_positive(positive, classes_arr)

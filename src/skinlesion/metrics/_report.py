@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 
 from skinlesion.metrics._compute import (
+    CONFIDENCE,
     FIXED_SENSITIVITIES,
     FIXED_SPECIFICITIES,
+    N_BOOTSTRAPS,
     REFERRAL_FRACTIONS,
     report_fields,
 )
@@ -127,8 +129,8 @@ class ClinicalReport:
         referral: Sequence[float] = REFERRAL_FRACTIONS,
         subgroups: Any = None,
         min_subgroup_size: int = MIN_SUBGROUP_SIZE,
-        n_bootstraps: int = 1000,
-        confidence: float = 0.95,
+        n_bootstraps: int = N_BOOTSTRAPS,
+        confidence: float = CONFIDENCE,
         stratify: bool = True,
         n_bins: int = DEFAULT_N_BINS,
         random_state: Any = None,

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from skinlesion._docstrings import Substitution, random_state_doc
 from skinlesion._random import check_random_state
 from skinlesion.metrics._validation import check_unit_interval
 
@@ -181,6 +182,7 @@ def _check_n_bootstraps(n_bootstraps: Any) -> int:
     return int(n_bootstraps)
 
 
+@Substitution(random_state=random_state_doc("the bootstrap", "the intervals"))
 def bootstrap_interval(
     statistic: Callable[..., float],
     *arrays: Any,
@@ -205,9 +207,7 @@ def bootstrap_interval(
         Confidence level of the interval.
     stratify : array-like, default=None
         Resample within each group of these labels (usually ``y_true``).
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the bootstrap. An int makes the intervals repeatable; a RandomState
-        or Generator is drawn from; None gives fresh draws. See :ref:`random-state`.
+    {random_state}
 
     Returns
     -------

@@ -26,6 +26,10 @@ from skinlesion.metrics._validation import (
 
 __all__ = ["ReferralCurve", "referral_curve"]
 
+#: Shares of the least-confident cases referred in the report's referral section
+#: (and marked by :class:`~skinlesion.metrics.ReferralCurveDisplay`).
+REFERRAL_FRACTIONS = (0.10, 0.20)
+
 
 class ReferralCurve(NamedTuple):
     """The figures on the cases kept, at each share of cases referred.

@@ -15,9 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from skinlesion._docstrings import Substitution, random_state_doc
 from skinlesion.metrics._compute import (
+    CONFIDENCE,
     FIXED_SENSITIVITIES,
     FIXED_SPECIFICITIES,
+    N_BOOTSTRAPS,
     REFERRAL_FRACTIONS,
 )
 from skinlesion.metrics._report import ClinicalReport
@@ -27,6 +30,7 @@ from skinlesion.metrics.subgroups import MIN_SUBGROUP_SIZE
 __all__ = ["ClinicalReport", "clinical_report"]
 
 
+@Substitution(random_state=random_state_doc("the bootstrap", "the intervals"))
 def clinical_report(
     y_true: Any,
     y_score: Any,
@@ -41,8 +45,8 @@ def clinical_report(
     referral: Sequence[float] = REFERRAL_FRACTIONS,
     subgroups: Any = None,
     min_subgroup_size: int = MIN_SUBGROUP_SIZE,
-    n_bootstraps: int = 1000,
-    confidence: float = 0.95,
+    n_bootstraps: int = N_BOOTSTRAPS,
+    confidence: float = CONFIDENCE,
     stratify: bool = True,
     n_bins: int = DEFAULT_N_BINS,
     random_state: Any = None,
@@ -103,9 +107,7 @@ def clinical_report(
         Resample within each true class, so every resample keeps the class counts.
     n_bins : int, default=15
         Bins of the expected calibration error.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the bootstrap. An int makes the intervals repeatable; a RandomState
-        or Generator is drawn from; None gives fresh draws. See :ref:`random-state`.
+    {random_state}
 
     Returns
     -------

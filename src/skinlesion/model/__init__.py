@@ -8,7 +8,9 @@ Everything here is private; the public names live at :mod:`skinlesion`
   hyperparameters (trunk and head); ``_trunk``: reading, copying and freezing a trunk;
 - ``_tfdata``: the ``tf.data`` input; ``_hardware``: precision, XLA, ``tf.distribute``;
 - ``_transfer``: what ``init=`` starts from;
-- ``_classifier``: :class:`~skinlesion.LesionClassifier`.
+- ``_training``, ``_prediction``, ``_persistence``: the estimator's mixins (the steps of
+  ``fit``; ``predict*``; ``save``, pickling and model files);
+- ``_classifier``: :class:`~skinlesion.LesionClassifier`, its parameters and ``fit``.
 
 Importing this package imports nothing else, so ``import skinlesion`` stays light.
 """

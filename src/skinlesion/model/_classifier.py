@@ -6,18 +6,22 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from numbers import Integral, Real
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.validation import check_is_fitted
 
-from skinlesion._compat import Interval, Options, StrOptions, _fit_context, keras_multi_worker_fit
+from skinlesion._compat import (
+    Interval,
+    Options,
+    StrOptions,
+    _fit_context,
+    keras_multi_worker_fit,
+    op_determinism,
+)
+from skinlesion._docstrings import NETWORK_PARAMETERS, Substitution, random_state_doc
 from skinlesion._random import check_random_state
-from skinlesion._tf import import_tf, op_determinism, quiet_tf_logger
-from skinlesion.images import check_images
+from skinlesion._tf import import_tf, quiet_tf_logger
 from skinlesion.model._backbones import BACKBONES
 from skinlesion.model._hardware import (
     PRECISIONS,
@@ -29,21 +33,33 @@ from skinlesion.model._hardware import (
 from skinlesion.model._network import DEFAULT_FILTERS
 from skinlesion.model._persistence import (
     MODEL_FORMAT,
+    PersistenceMixin,
     _model_from_bytes,
     _model_to_bytes,
-    is_strategy_object,
     read_model,
-    write_model,
 )
+from skinlesion.model._prediction import PredictionMixin
 from skinlesion.model._training import TrainingMixin
-from skinlesion.model._tta import check_tta, tta_model
+from skinlesion.model._transfer import trunk_source
+from skinlesion.model._tta import check_tta
 
 __all__ = ["MODEL_FORMAT", "LesionClassifier", "load_model"]
 
 _OPTIMIZERS = {"adam", "adamw", "sgd", "rmsprop", "nadam"}
 
 
-class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
+@Substitution(
+    **NETWORK_PARAMETERS,
+    random_state=random_state_doc(
+        "the weights, the validation split, the shuffling, dropout and augmentation",
+        extra="Two fits on the CPU with the same int give identical predictions. "
+        "TensorFlow's op-determinism switch is turned on during a seeded ``fit`` only "
+        "and then restored.",
+    ),
+)
+class LesionClassifier(
+    TrainingMixin, PredictionMixin, PersistenceMixin, ClassifierMixin, BaseEstimator
+):
     """A convolutional network for dermoscopic images, with scikit-learn's API.
 
     The network (see :func:`skinlesion.build_cnn`) is built from scratch by
@@ -59,25 +75,13 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
     image_size : int or (height, width), default=64
         Images are resized to this size, at training and at prediction time.
         ``None`` keeps the size of the training images (arrays only).
-    filters : tuple of int, default=(32, 64, 128, 256)
-        Filters of each convolution block; its length is the number of blocks.
-    kernel_size : int, default=3
-        Side of the square convolution kernels.
-    convs_per_block : int or tuple of int, default=1
-        Convolutions in each block before its pooling: one int for every block,
-        or one per entry of ``filters``. ``2`` gives a VGG-style network with
-        about 3.5x the FLOPs of the default one.
-    dense_units : tuple of int, default=(128,)
-        Units of the dense layers before the softmax.
-    dropout : float, default=0.3
-        Dropout rate before and between the dense layers.
-    batch_norm : bool, default=True
-        Batch normalisation after each convolution.
-    block : {"plain", "residual"}, default="plain"
-        Structure of each convolution block. ``"residual"`` adds a shortcut
-        around each block's convolutions (see :func:`skinlesion.build_cnn`),
-        which lets deeper networks train; the ``filters``, ``kernel_size`` and
-        ``convs_per_block`` are the same.
+    {filters}
+    {kernel_size}
+    {convs_per_block}
+    {dense_units}
+    {dropout}
+    {batch_norm}
+    {block}
     optimizer : {"adam", "adamw", "sgd", "rmsprop", "nadam"}, default="adam"
         Keras optimizer.
     learning_rate : float, default=1e-3
@@ -122,18 +126,8 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
         :ref:`what-the-benchmarks-measured`). ``"cosine"`` lowers it every epoch along a
         half cosine, from ``learning_rate`` in the first epoch to 1 % of it in
         epoch ``epochs``. ``None`` keeps it constant.
-    augment : bool or dict, default=True
-        On-the-fly augmentation inside the network during training (flips,
-        rotation, zoom, contrast). A dict sets some of them, e.g.
-        ``{"flip": True, "rotation": 0.5}``.
-    color_constancy : float, default=None
-        Divide out each image's illuminant before the network sees it
-        (shades-of-grey colour constancy with this Minkowski power; 6 is the
-        usual choice for dermoscopy, 1 is grey world), at training and at
-        prediction alike. It evens out the colour casts of different cameras
-        and lights, but also any class information in an image's overall colour,
-        which can cost accuracy (see :ref:`what-the-benchmarks-measured`).
-        ``None`` keeps the colours as they are.
+    {augment}
+    {color_constancy}
     tta : {1, 2, 4, 8}, default=1
         Test-time augmentation: :meth:`predict_proba` averages the network's
         probabilities over this many views of each image, which a dermoscopic
@@ -148,23 +142,14 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
         of a model file written by :meth:`save` (``.skl``), or a network built
         by :func:`skinlesion.build_cnn` as a Keras model or ``.keras`` file. The
         trunk's weights, batch-normalisation statistics included, are copied; the
-        head (dropout, ``dense_units``, softmax) is built anew for this fit's
-        classes, so a network pretrained on 7 classes can learn 3 or 2. The
-        trunk does not depend on the image size, so ``image_size`` may differ
-        from the pretraining size. The trunk's architecture comes with it:
-        ``backbone``, ``filters``, ``kernel_size``, ``convs_per_block``,
-        ``batch_norm`` and ``block`` left at their defaults follow init's trunk, and any set
-        to another value must agree with it (a ValueError names what differs),
-        so ``LesionClassifier(init="ham.skl")`` needs nothing else. The
-        preprocessing in front of the trunk (``color_constancy``, ``augment``)
-        and the head follow this estimator's parameters. scikit-learn's
-        ``clone`` (in ``GridSearchCV``, ``cross_val_score``) turns a fitted
-        estimator parameter into an unfitted copy: wrap it as
-        ``FrozenEstimator(clf)`` (``sklearn.frozen``), or pass a saved file; an
-        unfitted classifier reaching ``fit`` raises a ValueError saying so.
-        :meth:`save` keeps a path as given; an estimator or Keras model is not
-        written into the model file (its trunk is, inside the fitted network)
-        and loads back as ``init=None``.
+        head is built anew for this fit's classes, at any ``image_size``. The
+        trunk's architecture comes with it: ``backbone``, ``filters``,
+        ``kernel_size``, ``convs_per_block``, ``batch_norm`` and ``block`` left at
+        their defaults follow init's trunk, and any set to another value must
+        agree with it (a ValueError names what differs). ``clone`` (in
+        ``GridSearchCV``) turns a fitted estimator parameter into an unfitted
+        copy: wrap it as ``FrozenEstimator(clf)`` or pass a saved file. See
+        :ref:`start-from-a-larger-set`, also for what :meth:`save` keeps of it.
     fine_tune : {"all", "head"}, default="all"
         What trains when the trunk is pretrained (``init`` or
         ``backbone_weights``): ``"all"`` trains every layer; ``"head"`` keeps
@@ -182,36 +167,16 @@ class LesionClassifier(TrainingMixin, ClassifierMixin, BaseEstimator):
         pretrained trunk; with ``fine_tune="head"`` it changes nothing (the
         trunk never unfreezes). 0 trains everything at ``learning_rate`` from
         the first epoch.
-    backbone : str, default=None
-        ``None`` builds the custom CNN from ``filters``, ``kernel_size``,
-        ``convs_per_block`` and ``batch_norm``. The name of a Keras
-        application (any key of :data:`skinlesion.backbones.BACKBONES`, such
-        as ``"EfficientNetV2B0"``, ``"ResNet50V2"``, ``"MobileNetV3Small"`` or
-        ``"ConvNeXtTiny"``) uses it as the trunk instead (those four parameters
-        are then ignored), fed the input scaling it expects. Each has a
-        smallest ``image_size`` (32 px for most, 71-75 for Xception and the
-        Inception networks). The accuracy of ImageNet-pretrained trunks on
-        dermoscopy was not measured by this project (its machines cannot
-        download the weights).
-    backbone_weights : None, "imagenet" or path, default=None
-        Weights of the ``backbone`` trunk: random (``None``), ImageNet's
-        (``"imagenet"``; Keras downloads them once into ``~/.keras/models/``,
-        and an OSError explains how to pass a local file when the machine is
-        offline), or the path of a weights file of that application without its
-        top (Keras' ``*_notop.h5`` download, or a ``.weights.h5``/``.keras``
-        file saved from ``keras.applications.<name>(include_top=False)``).
+    {backbone}
+    {backbone_weights}
     precision : {"float32", "mixed_float16", "mixed_bfloat16"}, default="float32"
         Number format of the network's computations, through a Keras dtype
         policy set for the fit only. The caller's policy is restored afterwards,
         also when the fit fails. The mixed policies compute in 16 bits and keep
-        the weights, and the softmax output, in float32: about twice the speed
-        on GPUs with tensor cores (float16 on NVIDIA from Volta on, bfloat16
-        from Ampere on and on TPUs). ``"mixed_float16"`` trains with dynamic loss
-        scaling (Keras wraps the optimizer in a ``LossScaleOptimizer``) so that
-        small gradients do not underflow; bfloat16 has float32's range and
-        needs none. The fitted network keeps its layers' policy (predictions
-        are float32 either way), and its saved file loads and predicts on a
-        machine without a GPU. On a CPU the mixed policies run, but no faster.
+        the weights, and the softmax output, in float32: about twice the speed on
+        GPUs with tensor cores, no faster on a CPU. ``"mixed_float16"`` adds
+        Keras' dynamic loss scaling. Predictions are float32 either way; the model
+        file loads on a machine without a GPU (see :ref:`distributed-training`).
     jit_compile : bool or "auto", default=False
         Compile the training step with XLA (``model.compile(jit_compile=...)``),
         which fuses operations and often speeds up training on GPUs; ``"auto"``
@@ -224,36 +189,15 @@ default=None
         GPU when it sees one, else the CPU). ``"mirrored"`` trains a copy of the
         network on every local GPU (``tf.distribute.MirroredStrategy``), and a
         list of devices, such as ``["/gpu:0", "/gpu:1"]``, on those.
-        ``"multi_worker"`` trains on several machines
-        (``MultiWorkerMirroredStrategy``), which the ``TF_CONFIG`` environment
-        variable lists, as TensorFlow documents; every machine runs the same
-        fit, and TensorFlow wants it to be the first thing the process runs on
-        TensorFlow (see the user guide, "Training on several GPUs or
-        machines"). When a worker stops, the others' fits raise a
-        RuntimeError that says so; a worker waits for the chief (worker 0) to
-        start for ``SKINLESION_WORKER_START_TIMEOUT`` seconds (default 600).
-        A ``tf.distribute.Strategy`` object is used as it is (``clone`` shares
-        it; pickling refuses it, with an error saying what to do). The
-        network is built and compiled inside the strategy's scope; the strategy
-        for a string or list is made once per process and reused.
-        ``batch_size`` is the global batch: each step splits it evenly over the
-        replicas (32 over 4 GPUs is 8 images each), so scale it, and perhaps
-        ``learning_rate``, with the number of GPUs. Batch normalisation
-        computes its statistics on each replica's share. Predictions run
-        without the strategy, and a model file holds no trace of it (a strategy
-        object is saved as ``None``): it loads on a machine without GPUs. With
-        ``random_state`` set, a fit under a strategy is repeatable on the CPU
-        (across GPUs the order of the gradient sums is TensorFlow's, and
-        repeatability is not promised), but it is not the one-device fit:
-        TensorFlow reseeds the per-epoch shuffle when it distributes the
-        images, so they come in another order.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the weights, the validation split, the shuffling, dropout and
-        augmentation. An int makes the result repeatable: two fits on the CPU give
-        identical predictions. A RandomState or Generator is drawn from; None gives
-        fresh draws. Global random states are never read or changed; TensorFlow's
-        op-determinism switch is turned on during a seeded ``fit`` only and then
-        restored. See :ref:`random-state`.
+        ``"multi_worker"`` trains on the machines that the ``TF_CONFIG``
+        environment variable lists (``MultiWorkerMirroredStrategy``). A
+        ``tf.distribute.Strategy`` object is used as it is (``clone`` shares it;
+        pickling refuses it, with an error saying what to do). ``batch_size`` is
+        the global batch, split evenly over the replicas. Predictions run without
+        the strategy, and a model file holds no trace of it. How to run on
+        several machines, what happens when a worker stops, and how repeatable a
+        fit under a strategy is: :ref:`distributed-training`.
+    {random_state}
     verbose : int, default=0
         0 is silent, 1 prints one line per epoch, 2 shows Keras progress bars.
 
@@ -288,16 +232,16 @@ default=None
         Seconds the whole ``fit`` took (reading, splitting, building and
         training). None for a model file saved before this was recorded.
 
+    See Also
+    --------
+    skinlesion.build_cnn : The network architecture.
+    skinlesion.make_pipeline : Balancing and augmentation steps before the classifier.
+
     Notes
     -----
     The architecture of a fitted network's trunk, whether built from the
     parameters or taken from ``init``, is
     ``skinlesion.network.trunk_spec(clf.model_)``.
-
-    See Also
-    --------
-    skinlesion.build_cnn : The network architecture.
-    skinlesion.make_pipeline : Balancing and augmentation steps before the classifier.
 
     Examples
     --------
@@ -473,14 +417,7 @@ default=None
         start = time.perf_counter()
         X, y = self._check_X_y(X, y)
         self._check_architecture()
-        encoder = LabelEncoder()
-        y_enc = encoder.fit_transform(y).astype(np.int32)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
-            raise ValueError(
-                f"y holds one class only ({self.classes_.tolist()[0]!r}); a classifier needs at "
-                "least two classes. Check that labels were read from the right column or folders."
-            )
+        y_enc = self._encode_labels(y)
         size = self._resolve_size(X)
         check_tta(self.tta, size)
         self.input_shape_ = (*size, 3)
@@ -495,7 +432,7 @@ default=None
         tf = import_tf(self.verbose)
         strategy = resolve_strategy(self.distribute)  # before any TF op (multi-worker)
 
-        source, architecture = self._trunk_source()
+        source, architecture = trunk_source(self.get_params(deep=False), LesionClassifier)
         pretrained = source is not None or self.backbone_weights is not None
         warmup = self._check_fine_tune(pretrained=pretrained)
         deterministic = self.random_state is not None
@@ -516,88 +453,9 @@ default=None
             # once they are gone. Its copy outside the strategy predicts on its own.
             model = _model_from_bytes(_model_to_bytes(model))
         self.model_ = model
-        self.history_ = history
-        self.n_epochs_ = len(self.history_.get("loss", []))
-        monitor = "val_loss" if "val_loss" in self.history_ else "loss"
-        # early stopping watches the epochs after the warmup and keeps the best of those
-        self.best_epoch_ = (
-            warmup + int(np.argmin(self.history_[monitor][warmup:])) + 1
-            if self.early_stopping and self.history_.get(monitor)
-            else self.n_epochs_
-        )
+        self._record_history(history, warmup)
         self.fit_time_ = time.perf_counter() - start
         return self
-
-    def _trunk_source(self) -> tuple[Any, dict[str, Any]]:
-        """The network whose trunk ``init`` gives (or None), and the architecture to build."""
-        params = self.get_params(deep=False)
-        architecture = {
-            "backbone": self.backbone,
-            "filters": tuple(self.filters),
-            "kernel_size": self.kernel_size,
-            "convs_per_block": self.convs_per_block,
-            "batch_norm": self.batch_norm,
-            "block": self.block,
-        }
-        if self.init is None:
-            return None, architecture
-        from skinlesion.model._transfer import resolve_architecture, source_network
-
-        if self.backbone_weights is not None:
-            raise ValueError(
-                f"init and backbone_weights={self.backbone_weights!r} both give the trunk's "
-                "weights; pass one of them (init=None to start from backbone_weights)."
-            )
-        network, where = source_network(self.init, LesionClassifier)
-        return network, resolve_architecture(params, network, where)
-
-    # ------------------------------------------------------------- predict
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, one row per image, columns in ``classes_`` order.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, height, width, channels) or sequence of paths
-            Images of any size: they are resized to the training size.
-
-        Returns
-        -------
-        proba : ndarray of shape (n, n_classes)
-            Rows sum to 1, in the order of ``X``. With ``tta > 1`` they are the
-            mean over that many flipped or transposed views of each image.
-        """
-        check_is_fitted(self, "model_")
-        X = check_images(X)
-        import_tf(self.verbose)
-        from skinlesion.model._tfdata import make_dataset, reraise_image_errors
-
-        check_tta(self.tta, self.input_shape_[:2])
-        model = self.model_ if int(self.tta) == 1 else tta_model(self.model_, int(self.tta))
-        data = make_dataset(X, None, size=self.input_shape_[:2], batch_size=self.batch_size)
-        with reraise_image_errors(model, data), quiet_tf_logger(self.verbose):
-            proba = np.asarray(model.predict(data, verbose=0), dtype=np.float64)
-        proba = np.clip(proba, 0.0, None)
-        return proba / proba.sum(axis=1, keepdims=True)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """The most probable class of each image.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, height, width, channels) or sequence of paths
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n,)
-            Class labels from ``classes_``, in the order of ``X``.
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
-
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
 
     # ---------------------------------------------------------- estimator
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
@@ -607,95 +465,6 @@ default=None
         tags.input_tags.positive_only = True  # pixel values: negative ones are an error
         tags.non_deterministic = self.random_state is None
         return tags
-
-    def __sklearn_clone__(self) -> LesionClassifier:
-        """An unfitted copy with the same parameters; a strategy object is shared, not copied.
-
-        A ``tf.distribute.Strategy`` stands for devices of this process (and
-        TensorFlow allows one multi-worker strategy per process), so the clone
-        gets the same object, as the clones of ``GridSearchCV`` should.
-        """
-        strategy = self.distribute
-        if not is_strategy_object(strategy):
-            return super().__sklearn_clone__()
-        view = object.__new__(type(self))  # self without the strategy, nothing copied
-        view.__dict__.update(self.__dict__)
-        view.distribute = None
-        new = super(LesionClassifier, view).__sklearn_clone__()
-        new.distribute = strategy
-        return new
-
-    def __getstate__(self) -> dict[str, Any]:
-        if is_strategy_object(self.distribute):
-            raise TypeError(
-                f"a LesionClassifier with distribute={type(self.distribute).__name__}(...) "
-                "cannot be pickled: a tf.distribute.Strategy belongs to the devices of the "
-                "process that made it. Pass distribute='mirrored', a list of devices or "
-                "'multi_worker' instead (those pickle, and make their strategy in the process "
-                "that fits), or call set_params(distribute=None) before pickling (a fitted "
-                "classifier predicts without it); save() stores distribute=None by itself."
-            )
-        state = super().__getstate__()
-        if "model_" in state:
-            state = dict(state)
-            state["model_"] = _model_to_bytes(state["model_"])
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        if isinstance(state.get("model_"), bytes):
-            state = dict(state)
-            state["model_"] = _model_from_bytes(state["model_"])
-        super().__setstate__(state)
-
-    # -------------------------------------------------------- persistence
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save the fitted classifier to one file (see :func:`load_model`).
-
-        The file is a ZIP archive holding ``skinlesion.json`` (format name and
-        version, the skinlesion version, the parameters, ``classes_``,
-        ``history_``, ``validation_indices_``, ``class_counts_``, ``fit_time_``)
-        and ``model.keras`` (the network in Keras' own format). It is written to
-        a temporary name and renamed, so an interrupted save never leaves a
-        half-written file under ``path``; the
-        hidden temporary file a killed save leaves behind
-        (``.skinlesion-XXXXXXXX.tmp``) is removed by the next save into the same
-        folder, once it is 15 minutes old.
-
-        ``init`` is kept in the file when it is a path (as given, so a relative
-        path is read from the current directory when the loaded classifier is
-        fitted again). A fitted estimator or Keras model given as ``init`` is not
-        written (the file holds no Python objects; the fitted network already
-        holds the trunk it gave): the loaded classifier has ``init=None``, and
-        ``skinlesion.json`` names what it was under ``init_source``.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Destination file (conventionally ending in ``.skl``).
-
-        Returns
-        -------
-        path : pathlib.Path
-
-        Raises
-        ------
-        OSError
-            Before anything is written, when ``path`` is a folder, its folder
-            does not exist or does not accept new files.
-
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> from skinlesion import LesionClassifier, load_model
-        >>> from skinlesion.datasets import make_lesions
-        >>> X, y = make_lesions(n_samples=40, image_size=16, random_state=0)
-        >>> clf = LesionClassifier(image_size=16, filters=(4,), epochs=1, random_state=0).fit(X, y)
-        >>> path = clf.save(os.path.join(tempfile.mkdtemp(), "model.skl"))
-        >>> (load_model(path).predict(X) == clf.predict(X)).all()
-        np.True_
-        """
-        check_is_fitted(self, "model_")
-        return write_model(self, path)
 
 
 def load_model(path: str | os.PathLike[str]) -> LesionClassifier:

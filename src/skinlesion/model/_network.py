@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from skinlesion._docstrings import NETWORK_PARAMETERS, Substitution
 from skinlesion._tf import import_tf
 
 __all__ = [
@@ -99,6 +100,7 @@ def resolve_convs_per_block(convs_per_block: int | Sequence[int], n_blocks: int)
     )
 
 
+@Substitution(**NETWORK_PARAMETERS)
 def build_cnn(
     input_shape: Sequence[int],
     n_classes: int,
@@ -137,46 +139,17 @@ def build_cnn(
         Shape of one image.
     n_classes : int
         Number of output classes (at least 2).
-    filters : sequence of int, default=(32, 64, 128, 256)
-        Convolution filters of each block; its length is the number of blocks.
-    kernel_size : int, default=3
-        Side of the square convolution kernels.
-    convs_per_block : int or sequence of int, default=1
-        Convolutions in each block before its pooling (one int for every block,
-        or one per entry of ``filters``). ``2`` gives a VGG-style network with
-        about 3.5x the FLOPs of the default one at 64 px: an extra convolution
-        has as many input channels as output channels.
-    dense_units : int or sequence of int, default=(128,)
-        Units of the dense layers before the softmax; ``()`` for none.
-    dropout : float, default=0.3
-        Dropout rate before and between the dense layers.
-    batch_norm : bool, default=True
-        Batch normalisation after each convolution.
-    block : {"plain", "residual"}, default="plain"
-        ``"plain"`` stacks each block's convolutions; ``"residual"`` adds a
-        shortcut around them, which lets deeper networks (more blocks, or
-        ``convs_per_block=2``) train. The same ``filters``, ``kernel_size`` and
-        ``convs_per_block`` give the same convolutions either way, plus one
-        1x1 projection per block whose channels change (a few % more FLOPs).
-    augment : bool or dict, default=True
-        On-the-fly augmentation (see :func:`~skinlesion.network.resolve_augmentation`).
-    color_constancy : float, default=None
-        Divide out each image's illuminant, estimated by the shades-of-grey
-        method with this Minkowski power (6 is the usual choice for dermoscopy,
-        1 is grey world), before anything else; it is part of the network, so it
-        applies at training and at prediction alike. ``None`` leaves the colours
-        as they are.
-    backbone : str, default=None
-        ``None`` builds the custom CNN's trunk from ``filters``,
-        ``kernel_size``, ``convs_per_block`` and ``batch_norm``; the name of a
-        Keras application (a key of :data:`skinlesion.backbones.BACKBONES`,
-        such as ``"EfficientNetV2B0"``, ``"ResNet50V2"``, ``"MobileNetV3Small"``
-        or ``"ConvNeXtTiny"``) uses it as the trunk instead, and those four
-        parameters are ignored.
-    backbone_weights : None, "imagenet" or path, default=None
-        Weights of the backbone's trunk: random (``None``), ImageNet's
-        (``"imagenet"``, downloaded by Keras) or a weights file (see
-        :func:`skinlesion.backbones.build_backbone`). Needs ``backbone``.
+    {filters}
+    {kernel_size}
+    {convs_per_block}
+    {dense_units}
+    {dropout}
+    {batch_norm}
+    {block}
+    {augment}
+    {color_constancy}
+    {backbone}
+    {backbone_weights}
     seed : int, default=None
         Seeds every weight initialiser, dropout and augmentation layer, so two
         builds with the same seed are identical without touching global seeds.

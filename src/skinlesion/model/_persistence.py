@@ -4,7 +4,8 @@ A model file is a ZIP archive of ``skinlesion.json`` (format, parameters, fitted
 attributes) and ``model.keras`` (the network in Keras' own format). This module
 writes and checks it; it does not know the estimator class, which the caller
 passes in, so that it sits below :mod:`skinlesion.model._classifier` (no import
-cycle). Pickling uses the same network bytes.
+cycle). :class:`PersistenceMixin` gives the estimator ``save``, and pickling,
+which holds the network as the same bytes.
 """
 
 from __future__ import annotations
@@ -21,16 +22,114 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
 
 from skinlesion._files import TMP_PREFIX, TMP_SUFFIX, check_writable, remove_stale_temporaries
 from skinlesion._tf import import_tf
 from skinlesion._version import __version__
 
-__all__ = ["MODEL_FORMAT", "read_model", "write_model"]
+__all__ = ["MODEL_FORMAT", "PersistenceMixin", "read_model", "write_model"]
 
 #: Name written into every model file, checked when loading one.
 MODEL_FORMAT = "skinlesion-model"
 _FORMAT_VERSION = 1
+
+
+class PersistenceMixin:
+    """Model files, pickling and cloning of :class:`~skinlesion.LesionClassifier`.
+
+    ``save`` writes a model file (:func:`write_model`); pickles hold the network
+    as the same bytes. A ``tf.distribute.Strategy`` given as ``distribute`` is
+    shared by a clone and refused by pickle.
+    """
+
+    def __sklearn_clone__(self) -> Any:
+        """An unfitted copy with the same parameters; a strategy object is shared, not copied.
+
+        A ``tf.distribute.Strategy`` stands for devices of this process (and
+        TensorFlow allows one multi-worker strategy per process), so the clone
+        gets the same object, as the clones of ``GridSearchCV`` should.
+        """
+        strategy = self.distribute
+        if not is_strategy_object(strategy):
+            return super().__sklearn_clone__()
+        view = object.__new__(type(self))  # self without the strategy, nothing copied
+        view.__dict__.update(self.__dict__)
+        view.distribute = None
+        new = super(PersistenceMixin, view).__sklearn_clone__()
+        new.distribute = strategy
+        return new
+
+    def __getstate__(self) -> dict[str, Any]:
+        if is_strategy_object(self.distribute):
+            raise TypeError(
+                f"a LesionClassifier with distribute={type(self.distribute).__name__}(...) "
+                "cannot be pickled: a tf.distribute.Strategy belongs to the devices of the "
+                "process that made it. Pass distribute='mirrored', a list of devices or "
+                "'multi_worker' instead (those pickle, and make their strategy in the process "
+                "that fits), or call set_params(distribute=None) before pickling (a fitted "
+                "classifier predicts without it); save() stores distribute=None by itself."
+            )
+        state = super().__getstate__()
+        if "model_" in state:
+            state = dict(state)
+            state["model_"] = _model_to_bytes(state["model_"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("model_"), bytes):
+            state = dict(state)
+            state["model_"] = _model_from_bytes(state["model_"])
+        super().__setstate__(state)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the fitted classifier to one file (see :func:`load_model`).
+
+        The file is a ZIP archive holding ``skinlesion.json`` (format name and
+        version, the skinlesion version, the parameters, ``classes_``,
+        ``history_``, ``validation_indices_``, ``class_counts_``, ``fit_time_``)
+        and ``model.keras`` (the network in Keras' own format). It is written to
+        a temporary name and renamed, so an interrupted save never leaves a
+        half-written file under ``path``; the
+        hidden temporary file a killed save leaves behind
+        (``.skinlesion-XXXXXXXX.tmp``) is removed by the next save into the same
+        folder, once it is 15 minutes old.
+
+        ``init`` is kept in the file when it is a path (as given, so a relative
+        path is read from the current directory when the loaded classifier is
+        fitted again). A fitted estimator or Keras model given as ``init`` is not
+        written (the file holds no Python objects; the fitted network already
+        holds the trunk it gave): the loaded classifier has ``init=None``, and
+        ``skinlesion.json`` names what it was under ``init_source``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file (conventionally ending in ``.skl``).
+
+        Returns
+        -------
+        path : pathlib.Path
+
+        Raises
+        ------
+        OSError
+            Before anything is written, when ``path`` is a folder, its folder
+            does not exist or does not accept new files.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from skinlesion import LesionClassifier, load_model
+        >>> from skinlesion.datasets import make_lesions
+        >>> X, y = make_lesions(n_samples=40, image_size=16, random_state=0)
+        >>> clf = LesionClassifier(image_size=16, filters=(4,), epochs=1, random_state=0).fit(X, y)
+        >>> path = clf.save(os.path.join(tempfile.mkdtemp(), "model.skl"))
+        >>> (load_model(path).predict(X) == clf.predict(X)).all()
+        np.True_
+        """
+        check_is_fitted(self, "model_")
+        return write_model(self, path)
 
 
 def write_model(estimator: Any, path: str | os.PathLike[str]) -> Path:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
@@ -186,6 +187,18 @@ class TrainingMixin:
         set_trunk_trainable(model, True)  # model_ is a plain network again (freezing is fit's)
         return {k: history.get(k, []) + after.get(k, []) for k in {**history, **after}}
 
+    def _record_history(self, history: dict[str, list[float]], warmup: int) -> None:
+        """Set ``history_``, ``n_epochs_`` and ``best_epoch_`` from the fit's history."""
+        self.history_ = history
+        self.n_epochs_ = len(history.get("loss", []))
+        monitor = "val_loss" if "val_loss" in history else "loss"
+        # early stopping watches the epochs after the warmup and keeps the best of those
+        self.best_epoch_ = (
+            warmup + int(np.argmin(history[monitor][warmup:])) + 1
+            if self.early_stopping and history.get(monitor)
+            else self.n_epochs_
+        )
+
     def _initialize_callbacks(
         self, user_callbacks: list[Any], monitor: str, rate: float, warmup: int
     ) -> list[Any]:
@@ -257,6 +270,18 @@ class TrainingMixin:
             if unreadable:
                 raise ImageReadError.from_failures(unreadable)
         return X, y
+
+    def _encode_labels(self, y: np.ndarray) -> np.ndarray:
+        """Set ``classes_`` (sorted) and return ``y`` as int32 codes into it."""
+        encoder = LabelEncoder()
+        y_enc = encoder.fit_transform(y).astype(np.int32)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y holds one class only ({self.classes_.tolist()[0]!r}); a classifier needs at "
+                "least two classes. Check that labels were read from the right column or folders."
+            )
+        return y_enc
 
     def _check_architecture(self) -> None:
         filters = tuple(self.filters)

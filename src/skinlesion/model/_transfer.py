@@ -20,7 +20,13 @@ from skinlesion.model._network import DEFAULT_FILTERS, resolve_convs_per_block
 from skinlesion.model._persistence import _model_from_bytes, read_model
 from skinlesion.model._trunk import trunk_spec
 
-__all__ = ["TRUNK_PARAMS", "phase_callbacks", "resolve_architecture", "source_network"]
+__all__ = [
+    "TRUNK_PARAMS",
+    "phase_callbacks",
+    "resolve_architecture",
+    "source_network",
+    "trunk_source",
+]
 
 #: The estimator parameters that shape the trunk. With ``init``, those left at
 #: their defaults follow init's trunk; those set otherwise must agree with it.
@@ -41,6 +47,25 @@ _UNFITTED = (
     "(from sklearn.frozen import FrozenEstimator), or save it and pass the file: "
     "clf.save('base.skl'); init='base.skl'."
 )
+
+
+def trunk_source(params: dict[str, Any], estimator_class: type) -> tuple[Any, dict[str, Any]]:
+    """The network whose trunk ``init`` gives (or None), and the architecture to build.
+
+    ``params`` are the estimator's own (``get_params(deep=False)``); without
+    ``init`` the architecture is theirs, with it :func:`resolve_architecture`'s.
+    """
+    architecture = {name: params[name] for name in TRUNK_PARAMS}
+    architecture["filters"] = tuple(architecture["filters"])
+    if params["init"] is None:
+        return None, architecture
+    if params["backbone_weights"] is not None:
+        raise ValueError(
+            f"init and backbone_weights={params['backbone_weights']!r} both give the trunk's "
+            "weights; pass one of them (init=None to start from backbone_weights)."
+        )
+    network, where = source_network(params["init"], estimator_class)
+    return network, resolve_architecture(params, network, where)
 
 
 def source_network(init: Any, estimator_class: type) -> tuple[Any, str]:

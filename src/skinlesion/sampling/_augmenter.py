@@ -22,10 +22,12 @@ import numpy as np
 from PIL import Image
 
 from skinlesion._compat import Interval, StrOptions, augmentor_own_randomness, augmentor_seeded
+from skinlesion._docstrings import Substitution, listed, random_state_doc
 from skinlesion._random import check_random_state
 from skinlesion.images import Size, as_size, read_images
 from skinlesion.sampling._base import (
     NAMED_STRATEGIES,
+    STRATEGY_NAMES,
     ImageSampler,
     class_counts,
     resample_indices,
@@ -61,6 +63,10 @@ _HINTS = {
 }
 
 
+@Substitution(
+    named_strategies=listed(STRATEGY_NAMES),
+    random_state=random_state_doc("every random draw", "the output"),
+)
 class Augmenter(ImageSampler):
     """Augment images with Augmentor's operations, at fit time only.
 
@@ -83,7 +89,8 @@ class Augmenter(ImageSampler):
     Parameters
     ----------
     sampling_strategy : None, str, float, int, dict or callable, default=None
-        ``None`` perturbs every image. Otherwise the class sizes to grow to, with
+        ``None`` perturbs every image. Otherwise the class sizes to grow to: a
+        name ({named_strategies}), a float ratio, a dict or a callable, with
         imbalanced-learn's over-sampling meanings (``"auto"``: every class to the
         size of the largest; a dict ``{class: n}``: those classes to ``n``), or an
         int: every class to at least that many images. Classes never shrink.
@@ -118,10 +125,7 @@ class Augmenter(ImageSampler):
         Threads that augment images at once (``-1``: one per core). ``None`` means 1,
         which suits a grid search that already runs one process per core. The
         output does not depend on it.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds every random draw. An int makes the output repeatable; a
-        RandomState or Generator is drawn from; None gives fresh draws. Global
-        random states are never read or changed. See :ref:`random-state`.
+    {random_state}
 
     Attributes
     ----------

@@ -28,14 +28,17 @@ from skinlesion._compat import asked_by_sklearn_pipeline
 
 __all__ = [
     "NAMED_STRATEGIES",
+    "STRATEGY_NAMES",
     "ImageSampler",
     "class_counts",
     "resample_indices",
     "resolve_targets",
 ]
 
-#: The ``sampling_strategy`` names both samplers take (imbalanced-learn's).
-NAMED_STRATEGIES = frozenset({"auto", "minority", "not minority", "not majority", "all"})
+#: The ``sampling_strategy`` names both samplers take (imbalanced-learn's), in the
+#: order their docstrings list them.
+STRATEGY_NAMES = ("auto", "minority", "not minority", "not majority", "all")
+NAMED_STRATEGIES = frozenset(STRATEGY_NAMES)
 
 _PIPELINE_HINT = (
     "{name} is a sampler: it changes the training images at fit time only, which a "

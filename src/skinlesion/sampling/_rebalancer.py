@@ -8,9 +8,11 @@ from typing import Any
 import numpy as np
 
 from skinlesion._compat import Interval, StrOptions
+from skinlesion._docstrings import Substitution, listed, random_state_doc
 from skinlesion._random import check_random_state
 from skinlesion.sampling._base import (
     NAMED_STRATEGIES,
+    STRATEGY_NAMES,
     ImageSampler,
     resample_indices,
     resolve_targets,
@@ -19,6 +21,10 @@ from skinlesion.sampling._base import (
 __all__ = ["Rebalancer"]
 
 
+@Substitution(
+    named_strategies=listed(STRATEGY_NAMES),
+    random_state=random_state_doc("the random choice of images", "it"),
+)
 class Rebalancer(ImageSampler):
     """Balance class counts by repeating or dropping images (at fit time only).
 
@@ -36,21 +42,17 @@ class Rebalancer(ImageSampler):
     sampling_strategy : str, float, int, dict or callable, default="auto"
         How many images each class should have:
 
-        - ``"auto"``, ``"minority"``, ``"not minority"``, ``"not majority"``,
-          ``"all"``, a float ratio or a callable: imbalanced-learn's meanings
-          for over-sampling (``method="over"``) or under-sampling
-          (``method="under"``). ``"auto"`` brings every class to the size of
-          the largest class (over) or the smallest (under).
+        - a name ({named_strategies}), a float ratio or a callable:
+          imbalanced-learn's meanings for over-sampling (``method="over"``) or
+          under-sampling (``method="under"``). ``"auto"`` brings every class to
+          the size of the largest class (over) or the smallest (under).
         - an int ``n``: every class gets at least ``n`` images (``"over"``), at
           most ``n`` (``"under"``), or exactly ``n`` (``"both"``).
         - a dict ``{class: n}``: those classes get exactly ``n`` images; classes
           not named are left as they are.
     method : {"over", "under", "both"}, default="over"
         Whether classes may grow (repeat images), shrink (drop images) or both.
-    random_state : int, RandomState instance, Generator or None, default=None
-        Seeds the random choice of images. An int makes it repeatable; a
-        RandomState or Generator is drawn from; None gives fresh draws. Global
-        random states are never read or changed. See :ref:`random-state`.
+    {random_state}
 
     Attributes
     ----------

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 
 from skinlesion.metrics.displays._common import check_fitted, pyplot
-from skinlesion.metrics.referral import ReferralCurve, referral_curve
-from skinlesion.metrics.report import REFERRAL_FRACTIONS
+from skinlesion.metrics.referral import REFERRAL_FRACTIONS, ReferralCurve, referral_curve
 
 __all__ = ["ReferralCurveDisplay"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -163,10 +164,12 @@ class SubgroupDisplay:
         :func:`~skinlesion.metrics.clinical_report`; ``column`` picks the column
         (the first when None).
         """
-        from skinlesion.metrics.report import clinical_report
+        # the report's own computation, without the report object (which draws its
+        # HTML plots with these displays, so it sits above them)
+        from skinlesion.metrics._compute import report_fields
 
-        report = clinical_report(y_true, y_score, subgroups=subgroups, referral=(), **kwargs)
-        return cls.from_report(report, column, figures=figures, ax=ax)
+        fields = report_fields(y_true, y_score, subgroups=subgroups, referral=(), **kwargs)
+        return cls.from_report(SimpleNamespace(**fields), column, figures=figures, ax=ax)
 
     @classmethod
     def from_estimator(
