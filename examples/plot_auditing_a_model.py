@@ -66,7 +66,7 @@ if folder is not None:
     splitter = GroupShuffleSplit(n_splits=1, test_size=0.5, random_state=0)
     train, test = next(splitter.split(X, y, groups=np.asarray(data.groups)[keep]))
     masks = None  # HAM10000 ships no lesion outlines
-    print(f"HAM10000 from {folder}: {len(train)} training and {len(test)} test images")
+    print(f"HAM10000: {len(train)} training and {len(test)} test images, split by lesion")
 else:
     X, y, masks = make_lesions(
         n_samples=640, n_classes=2, image_size=32, vignetting=False, return_masks=True,
