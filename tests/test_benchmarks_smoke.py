@@ -44,6 +44,12 @@ SCRIPTS = {
         "RESULTS.md row:",
     ],
     "bench_metrics.py": ["speed-up of clinical_report over scikit-learn calls:"],
+    "bench_clinical.py": [
+        "same held-out figures as the pretraining printed: True",
+        "20 % referred: sensitivity:",
+        "novelty AUROC vs held-out HAM10000, all non-dermoscopic kinds:",
+        "Grad-CAM peak in the image's lesion mask:",
+    ],
     "bench_colour.py": [
         "chance balanced accuracy:",
         "illuminant chromaticity (3) test balanced_accuracy:",

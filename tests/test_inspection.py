@@ -59,6 +59,36 @@ def test_saliency_display_draws_each_map_over_its_image(fitted):
     plt.close(fig)
 
 
+def test_report_shows_the_maps_of_its_most_confident_mistakes(fitted, monkeypatch):
+    from skinlesion.metrics import ClinicalReport, clinical_report
+
+    clf, _, _ = fitted
+    X, y = make_lesions(32, n_classes=2, image_size=16, random_state=3)
+    r = clinical_report.from_estimator(clf, X, y, saliency=3, n_bootstraps=0)
+    proba = clf.predict_proba(X)
+    pred = clf.classes_[proba.argmax(axis=1)]
+    wrong = np.flatnonzero(pred != y)
+    assert len(wrong) > 3  # the three most confident of them are explained
+    top = wrong[np.argsort(-proba.max(axis=1)[wrong], kind="stable")][:3]
+    s = r.saliency
+    assert s["indices"].tolist() == top.tolist() and s["note"] is None
+    assert s["predicted"] == pred[top].tolist() and s["true"] == y[top].tolist()
+    np.testing.assert_allclose(s["maps"], grad_cam(clf, X[top], target=pred[top]), atol=1e-6)
+    np.testing.assert_array_equal(s["images"], X[top])
+    drawn = []
+    plot = SaliencyDisplay.plot
+    monkeypatch.setattr(SaliencyDisplay, "plot", lambda self, **kw: drawn.append(plot(self, **kw))
+                        or drawn[-1])  # fmt: skip
+    text = r.to_html()
+    assert len(drawn) == 1 and len(drawn[0].overlay_) == 3 and "3 most confident" in text
+    np.testing.assert_array_equal(drawn[0].maps, s["maps"])
+    assert drawn[0].ax_[0].get_title().startswith(f"true: {y[top[0]]}\npred: {pred[top[0]]}")
+    assert ClinicalReport.from_dict(r.to_dict()).saliency is None  # maps are not serialised
+    assert clinical_report.from_estimator(clf, X, y, saliency=0, n_bootstraps=0).saliency is None
+    with pytest.raises(ValueError, match="saliency must be the number of mistakes"):
+        clinical_report.from_estimator(clf, X, y, saliency=-1)
+
+
 def test_novelty_detector_flags_pictures_that_are_not_lesions(fitted):
     from sklearn.base import clone
     from sklearn.frozen import FrozenEstimator

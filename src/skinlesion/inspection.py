@@ -252,6 +252,57 @@ class SaliencyDisplay:
         return cls(images, maps, titles=titles).plot(ax=ax, alpha=alpha, cmap=cmap)
 
 
+def _why_no_grad_cam(estimator: Any) -> str | None:
+    """Why ``estimator`` has no Grad-CAM maps (not a fitted skinlesion network), or None."""
+    clf = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    model = getattr(clf, "model_", None)
+    layers = {layer.name for layer in getattr(model, "layers", ())}
+    if model is None or "probabilities" not in layers:
+        return (
+            f"no Grad-CAM maps: {type(clf).__name__} is not a fitted skinlesion network "
+            "(LesionClassifier), so there is no network to explain"
+        )
+    return None
+
+
+def mistake_maps(estimator: Any, X: Any, y_true: Any, y_score: Any, n: int) -> dict[str, Any]:
+    """Grad-CAM maps of the ``n`` most confident mistakes (``ClinicalReport.saliency``).
+
+    The mistakes are the images whose predicted (wrong) class has the highest
+    probability in ``y_score`` (columns in ``estimator.classes_`` order); each map
+    explains that wrong class. Returns a dict of ``indices`` (positions in
+    ``X``), ``true`` and ``predicted`` class names, ``probability`` of the
+    predicted class, ``images`` (uint8, at the network's input size) and
+    ``maps`` (float32, the same size), and ``note``: None, or why there are no
+    maps (an estimator without a skinlesion network gets empty arrays and a note).
+    """
+    from skinlesion.images import check_images, read_images, resize_images
+    from skinlesion.metrics._validation import check_predictions
+    from skinlesion.metrics.displays._common import most_confident_mistakes
+
+    codes, proba, classes = check_predictions(y_true, y_score, estimator.classes_)
+    note = _why_no_grad_cam(estimator)
+    index = most_confident_mistakes(codes, proba, n) if note is None else np.arange(0)
+    pred = proba[index].argmax(axis=1)
+    if index.size:
+        size = tuple(_classifier(estimator).input_shape_[:2])
+        shown = check_images(X)[index]
+        maps = grad_cam(estimator, shown, target=classes[pred]).astype(np.float32)
+        images = read_images(shown.tolist(), size=size) if shown.dtype == object else shown
+        images = resize_images(images, size)
+    else:
+        images, maps = np.zeros((0, 1, 1, 3), np.uint8), np.zeros((0, 1, 1), np.float32)
+    return {
+        "indices": index,
+        "true": classes[codes[index]].tolist(),
+        "predicted": classes[pred].tolist(),
+        "probability": proba[index, pred],
+        "images": images,
+        "maps": maps,
+        "note": note,
+    }
+
+
 def features(estimator: Any, X: Any) -> np.ndarray:
     """The network's pooled trunk features of each image, shape ``(n, n_features)``."""
     from skinlesion._tf import import_tf, quiet_tf_logger

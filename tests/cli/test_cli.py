@@ -574,6 +574,7 @@ def test_evaluate_prints_report_and_writes_files(trained, tmp_path):
     assert f"<b>Model</b>: {trained['model']} (saved " in page
     assert f"<b>Data</b>: {trained['data']} (class-per-folder layout)" in page
     assert re.search(r"<b>Date</b>: \d{4}-\d\d-\d\d \d\d:\d\d<", page)
+    assert "most confident mistakes: Grad-CAM of the wrong class" in page
 
 
 @pytest.mark.slow

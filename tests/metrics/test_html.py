@@ -117,10 +117,12 @@ def test_html_from_estimator_embeds_history_and_mistakes():
         clf, X, y, positive="melanoma", n_bootstraps=20, random_state=0
     )
     assert r.history == clf.history_ and r.images is X
+    assert len(r.saliency["maps"]) == 0  # no network to explain: a note, not a crash
     text = r.to_html()
     images = [v for tag, _, v in _parse(text).refs if tag == "img"]
     assert len(images) == 6
     assert "Training history" in text and "Most confident mistakes" in text
+    assert "no Grad-CAM maps: ImageLogistic is not a fitted skinlesion network" in text
 
 
 def test_notebook_representation_is_an_html_fragment(report):

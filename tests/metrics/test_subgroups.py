@@ -143,3 +143,16 @@ def test_subgroup_display_draws_a_panel_per_figure():
     with pytest.raises(ValueError, match="2 Axes"):  # no positive: balanced accuracy and AUC
         SubgroupDisplay.from_report(report, ax=[ax[0]])
     plt.close(fig)
+
+
+def test_subgroup_display_draws_an_interval_that_misses_its_estimate():
+    import matplotlib.pyplot as plt
+
+    from skinlesion.metrics import Estimate
+
+    section = {"groups": {"a": {"n": Estimate(40.0, 40.0, 40.0, "count"),
+                                "sensitivity": Estimate(0.5, 0.55, 0.7, "bootstrap")}},
+               "small": [], "gaps": {}}  # fmt: skip
+    disp = SubgroupDisplay("g", section).plot()  # matplotlib refuses negative error bars
+    assert list(disp.errorbars_) == ["sensitivity"]
+    plt.close(disp.figure_)

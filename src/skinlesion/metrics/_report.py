@@ -86,6 +86,12 @@ class ClinicalReport:
         The estimator's ``history_`` (from :meth:`from_estimator`).
     images : array-like or None
         The test images (from :meth:`from_estimator`), for the worst mistakes.
+    saliency : dict or None
+        Grad-CAM maps of the most confident mistakes (from :meth:`from_estimator`
+        with ``saliency``): ``indices`` (positions in the test set), ``true`` and
+        ``predicted`` class names, ``probability`` of the predicted class,
+        ``images`` and ``maps`` at the network's input size, and ``note`` (why
+        there are no maps, e.g. an estimator without a skinlesion network).
 
     Examples
     --------
@@ -111,6 +117,7 @@ class ClinicalReport:
     subgroups: dict | None = None
     history: dict | None = None
     images: Any = None
+    saliency: dict | None = None
 
     # ---- construction -------------------------------------------------------------
     @classmethod
@@ -171,7 +178,14 @@ class ClinicalReport:
 
     @classmethod
     def from_estimator(
-        cls, estimator: Any, X: Any, y: Any, *, keep_images: bool = True, **kwargs: Any
+        cls,
+        estimator: Any,
+        X: Any,
+        y: Any,
+        *,
+        keep_images: bool = True,
+        saliency: int = 8,
+        **kwargs: Any,
     ) -> ClinicalReport:
         """Clinical report of a fitted classifier on test images ``X`` with labels ``y``.
 
@@ -180,6 +194,16 @@ class ClinicalReport:
         to ``X`` so that :meth:`to_html` can show the training history and the worst
         mistakes. Other keyword arguments are those of :func:`clinical_report`.
         ``clinical_report.from_estimator`` is the same method.
+
+        With ``saliency=k`` (default 8) it also computes the Grad-CAM maps
+        (:func:`skinlesion.inspection.grad_cam`) of the ``k`` most confident
+        mistakes, each for the wrong class predicted, and keeps them with the
+        images at the network's input size (``saliency`` attribute), so that
+        :meth:`to_html` shows where the network looked; this costs one forward
+        and backward pass over ``k`` images. An estimator without a skinlesion
+        network (not a :class:`~skinlesion.LesionClassifier`, nor a pipeline
+        ending in one) gets no maps and a note saying so. ``saliency=0``
+        computes none.
 
         Examples
         --------
@@ -202,6 +226,11 @@ class ClinicalReport:
                 )
         if "classes" in kwargs:
             raise TypeError("from_estimator takes the classes from estimator.classes_.")
+        if isinstance(saliency, bool) or not isinstance(saliency, int | np.integer) or saliency < 0:
+            raise ValueError(
+                f"saliency must be the number of mistakes to explain, an int >= 0 (0: none), "
+                f"got {saliency!r}."
+            )
         report = cls.from_predictions(
             y, estimator.predict_proba(X), classes=estimator.classes_, **kwargs
         )
@@ -213,6 +242,12 @@ class ClinicalReport:
             arr = X if is_path_array(X) else np.asarray(X)
             if is_path_array(X) or (arr.ndim == 4 and arr.shape[-1] in (1, 3, 4)):
                 report.images = X
+        if saliency:
+            from skinlesion.inspection import mistake_maps
+
+            report.saliency = mistake_maps(
+                estimator, X, report.y_true, report.y_score, int(saliency)
+            )
         return report
 
     # ---- export -------------------------------------------------------------------
@@ -241,6 +276,9 @@ class ClinicalReport:
         It has every figure, so it renders as text, Markdown and in a
         :class:`~skinlesion.ModelCard`, but not the predictions: ``y_true`` and
         ``y_score`` are None, and the plots of :meth:`to_html` cannot be drawn.
+        Nor does it have what :meth:`from_estimator` keeps beside the figures
+        (``history``, ``images``, the Grad-CAM maps of ``saliency``):
+        :meth:`to_dict` leaves them out.
 
         Parameters
         ----------

@@ -54,6 +54,16 @@ def positive_int(value: Any, name: str) -> int:
     return int(value)
 
 
+def most_confident_mistakes(codes: np.ndarray, proba: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` wrong predictions with the highest predicted probability.
+
+    Ties keep the images' order. ``codes`` are the true classes' columns of ``proba``.
+    """
+    pred = proba.argmax(axis=1)
+    wrong = np.flatnonzero(pred != codes)
+    return wrong[np.argsort(-proba.max(axis=1)[wrong], kind="stable")][:n]
+
+
 def pick_images(X: Any, index: np.ndarray, image_size: Any) -> np.ndarray:
     """The images at ``index`` as uint8 RGB; a path array is read (only those files)."""
     from skinlesion.images import check_images, read_images

@@ -11,6 +11,7 @@ from skinlesion.metrics._validation import _as_label_array, check_predictions
 from skinlesion.metrics.displays._common import (
     axes_array,
     check_fitted,
+    most_confident_mistakes,
     pick_images,
     positive_int,
     pyplot,
@@ -276,8 +277,7 @@ class WorstMistakesDisplay:
         n_images = positive_int(n_images, "n_images")
         pred = proba.argmax(axis=1)
         conf = proba.max(axis=1)
-        wrong = np.flatnonzero(pred != codes)
-        order = wrong[np.argsort(-conf[wrong], kind="stable")][:n_images]
+        order = most_confident_mistakes(codes, proba, n_images)
         images = pick_images(X, order, image_size) if order.size else np.zeros((0, 1, 1, 3))
         return cls(
             images,

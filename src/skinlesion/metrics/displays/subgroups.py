@@ -100,7 +100,9 @@ class SubgroupDisplay:
             low = np.array([e.low for e in est])
             high = np.array([e.high for e in est])
             err = np.vstack([value - low, high - value])
-            err = np.where(np.isfinite(err), err, 0.0)
+            # a percentile bootstrap interval can miss its own estimate (by rounding,
+            # or in a tiny subgroup): the bar then starts at the point
+            err = np.maximum(np.where(np.isfinite(err), err, 0.0), 0.0)
             self.errorbars_[name] = a.errorbar(
                 value, y, xerr=err, fmt="none", ecolor="C0", capsize=3
             )

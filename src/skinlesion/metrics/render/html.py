@@ -119,6 +119,16 @@ def _plots(report: Any) -> list[tuple[str, str]]:
                 ),
             )
         )
+    maps = report.saliency
+    if maps is not None and len(maps["indices"]):
+        makers.append(
+            (
+                f"Where the network looked in its {len(maps['indices'])} most confident "
+                "mistakes: Grad-CAM of the wrong class predicted (true class, predicted "
+                "class and its probability above each image).",
+                lambda: _saliency_display(maps),
+            )
+        )
     out = []
     for caption, make in makers:
         try:
@@ -134,6 +144,17 @@ def _plots(report: Any) -> list[tuple[str, str]]:
             continue
         out.append((caption, _figure_to_data_uri(disp.figure_)))
     return out
+
+
+def _saliency_display(maps: Mapping[str, Any]) -> Any:
+    from skinlesion.inspection import SaliencyDisplay
+    from skinlesion.metrics.displays._common import wrap_text
+
+    titles = [
+        f"true: {wrap_text(t, 18)}\npred: {wrap_text(p, 18)} ({q:.2f})"
+        for t, p, q in zip(maps["true"], maps["predicted"], maps["probability"], strict=True)
+    ]
+    return SaliencyDisplay(maps["images"], maps["maps"], titles=titles).plot()
 
 
 def _intro(report: Any) -> str:
@@ -186,6 +207,8 @@ def to_html(report: Any, *, plots: bool = True, about: Mapping[str, Any] | None 
                 f'<figure><img src="{uri}" alt="{html.escape(caption)}">'
                 f"<figcaption>{html.escape(caption)}</figcaption></figure>"
             )
+        if report.saliency is not None and report.saliency["note"]:
+            parts.append(f'<p class="note">{html.escape(report.saliency["note"])}.</p>')
     parts.append(
         "<footer><small>Made with skinlesion.metrics.clinical_report. Figures marked "
         "'wilson' use the Wilson score interval, 'bootstrap' a percentile bootstrap over "
