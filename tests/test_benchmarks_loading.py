@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from ._subprocess import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
 def test_bench_loading_smoke_prints_its_figures():
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_loading.py"), "--smoke"],
-        capture_output=True,
-        text=True,
-        env=env,
+    proc = run_python(
+        ROOT / "benchmarks" / "bench_loading.py",
+        "--smoke",
+        env={"TF_CPP_MIN_LOG_LEVEL": "3"},
         cwd=ROOT,
         timeout=600,
     )

@@ -8,14 +8,14 @@ and trains a tiny network, hence ``slow``.
 from __future__ import annotations
 
 import importlib
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from ._subprocess import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {
@@ -73,12 +73,11 @@ SCRIPTS = {
 
 
 def run_script(name: str, *args: str) -> str:
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", SKINLESION_NUM_THREADS="1")
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / name), "--smoke", *args],
-        capture_output=True,
-        text=True,
-        env=env,
+    proc = run_python(
+        ROOT / "benchmarks" / name,
+        "--smoke",
+        *args,
+        env={"TF_CPP_MIN_LOG_LEVEL": "3", "SKINLESION_NUM_THREADS": "1"},
         cwd=ROOT,
         timeout=600,
     )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+
+from .._subprocess import run_python
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -42,7 +41,8 @@ def data():
 
 def test_import_does_not_load_matplotlib():
     code = "import sys, skinlesion.metrics; print('matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python("-c", code)
+    assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip() == "False"
 
 

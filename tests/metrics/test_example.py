@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from .._subprocess import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
 def test_clinical_report_example_runs(tmp_path):
-    env = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "plot_clinical_report.py")],
-        capture_output=True,
-        text=True,
-        env=env,
+    proc = run_python(
+        ROOT / "examples" / "plot_clinical_report.py",
+        env={"MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "3"},
         cwd=tmp_path,
         timeout=900,
     )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import subprocess
-import sys
 import zipfile
 
 import joblib
@@ -20,6 +18,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skinlesion import LesionClassifier, load_model
 from skinlesion.datasets import make_lesions
 from skinlesion.images import ImageReadError, read_images
+
+from .._subprocess import run_python
 
 TINY = dict(image_size=16, filters=(4, 8), dense_units=(8,), epochs=2, batch_size=16)
 
@@ -284,7 +284,8 @@ def test_color_constancy_applies_at_prediction_and_reloads_in_a_new_process(fitt
         f"p = load_model({str(path)!r}).predict_proba(np.load({str(tmp_path / 'X.npy')!r})); "
         f"np.save({str(tmp_path / 'p.npy')!r}, p)"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    run = run_python("-c", code)
+    assert run.returncode == 0, run.stderr[-3000:]
     np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), proba)
     assert load_model(path).color_constancy == 6
 
@@ -637,7 +638,8 @@ def test_training_beats_chance_on_synthetic_lesions():
 
 def test_import_is_fast_and_does_not_start_tensorflow():
     code = "import sys, skinlesion; skinlesion.LesionClassifier; print('tensorflow' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python("-c", code)
+    assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip() == "False"
 
 

@@ -25,6 +25,8 @@ from sklearn.base import clone
 from skinlesion import LesionClassifier, load_model
 from skinlesion.datasets import make_lesions
 
+from .._subprocess import run_python
+
 TINY = dict(image_size=16, filters=(4, 8), dense_units=(8,), epochs=1, batch_size=16)
 
 
@@ -147,15 +149,7 @@ def test_a_mirrored_fit_on_two_devices_agrees_with_one_device(tmp_path):
     probabilities by about 0.02 in two epochs here. Without them the two fits
     agree to float32 rounding: tolerance 1e-5 on the probabilities.
     """
-    import subprocess
-    import sys
-
-    run = subprocess.run(
-        [sys.executable, "-c", _MIRRORED, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    run = run_python("-c", _MIRRORED, tmp_path, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in run.stdout.splitlines() if " " in line)
     assert float(lines["max"].split()[-1]) < 1e-5, run.stdout
