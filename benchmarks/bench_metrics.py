@@ -25,7 +25,11 @@ import argparse
 import time
 
 import numpy as np
-from _common import figure, print_header
+
+try:
+    from benchmarks import _common as common
+except ImportError:  # run as a script
+    import _common as common  # type: ignore[no-redef]
 
 
 def predictions(n: int, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -70,7 +74,7 @@ def main() -> None:
     args = p.parse_args()
     if args.smoke:
         args.n_samples, args.n_classes, args.n_bootstraps = 120, 3, 20
-    print_header()
+    common.print_header()
     from skinlesion.metrics import clinical_report
     from skinlesion.metrics.intervals import bootstrap_indices
 
@@ -99,9 +103,9 @@ def main() -> None:
     baseline = time.perf_counter() - start
 
     per100 = 100.0 / args.n_bootstraps
-    figure("clinical_report, whole report per 100 resamples", ours * per100, "s")
-    figure("scikit-learn calls, same figures per 100 resamples", baseline * per100, "s")
-    figure("speed-up of clinical_report over scikit-learn calls", baseline / ours, "x")
+    common.figure("clinical_report, whole report per 100 resamples", ours * per100, "s")
+    common.figure("scikit-learn calls, same figures per 100 resamples", baseline * per100, "s")
+    common.figure("speed-up of clinical_report over scikit-learn calls", baseline / ours, "x")
 
 
 if __name__ == "__main__":
