@@ -185,6 +185,10 @@ def test_training_options_take_their_defaults_and_help_from_the_classifier():
     demo = {name: action.default for name, action in _classifier_options("demo").items()}
     own = {"epochs": 12, "validation_fraction": 0.0, "random_state": 0}
     assert {k: v for k, v in demo.items() if v != signature[k].default} == own
+    # --tta keeps the model's own setting unless given; its help is the parameter's
+    for command in ("predict", "evaluate"):
+        tta = _classifier_options(command)["tta"]
+        assert tta.default is None and tta.help.startswith("test-time augmentation: predict_proba")
 
 
 def test_train_hardware_options_reach_the_classifier():

@@ -92,12 +92,17 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _tta_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    """``--tta`` of ``predict`` and ``evaluate``: help from LesionClassifier's ``tta``."""
+    from skinlesion.cli._training import _classifier_option  # it imports this module
+
+    _classifier_option(
+        parser,
         "--tta",
+        "tta",
+        {"tta": None},  # None keeps the model's own setting
+        extra="default: the model's own setting, 1 unless it was trained with more",
+        show_default=False,
         type=int,
         choices=(1, 2, 4, 8),
-        default=None,
         metavar="VIEWS",
-        help="test-time augmentation: average 1, 2, 4 or 8 flipped/transposed views of each "
-        "image (default: the model's own setting, 1 unless it was trained with more)",
     )
