@@ -612,8 +612,12 @@ def test_card_writes_the_model_card_from_evaluate_and_audit_json(tmp_path, capsy
     clf = tiny.fit(data["images"], data["target"])
     model = clf.save(tmp_path / "model.skl")
     report, findings = tmp_path / "report.json", tmp_path / "audit.json"
+    page = tmp_path / "report.html"
     assert main(["evaluate", str(model), str(tmp_path / "data"), "--positive", "melanoma",
-                 "--n-bootstraps", "10", "--json", str(report), "-q"]) == EXIT_OK  # fmt: skip
+                 "--n-bootstraps", "10", "--json", str(report), "--report", str(page),
+                 "--saliency", "0", "-q"]) == EXIT_OK  # fmt: skip
+    # --saliency 0: a page with its plots but no Grad-CAM maps (8 by default, see above)
+    assert "Most confident mistakes" in page.read_text() and "Grad-CAM" not in page.read_text()
     assert main(["audit", str(tmp_path / "data"), "--json", str(findings), "-q"]) == EXIT_OK
     capsys.readouterr()
     argv = ["card", str(model), "--report", str(report), "--intended-use", "Teaching."]

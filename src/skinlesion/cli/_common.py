@@ -244,12 +244,24 @@ def _image_arguments(paths: Sequence[Path]) -> list[str]:
 
 
 def _report(
-    clf: Any, X: Any, y: Any, *, positive: str | None, args: Any, subgroups: Any = None
+    clf: Any,
+    X: Any,
+    y: Any,
+    *,
+    positive: str | None,
+    args: Any,
+    subgroups: Any = None,
+    saliency: int | None = None,
 ) -> Any:
-    """The clinical report of ``clf`` on images ``X`` with labels ``y``."""
+    """The clinical report of ``clf`` on images ``X`` with labels ``y``.
+
+    ``saliency`` is the number of Grad-CAM maps of mistakes (None: the report's default).
+    """
     from skinlesion.metrics import clinical_report
 
     kwargs: dict[str, Any] = {"random_state": args.random_state, "subgroups": subgroups}
+    if saliency is not None:
+        kwargs["saliency"] = saliency
     if positive is not None:
         kwargs["positive"] = positive
     if getattr(args, "n_bootstraps", None) is not None:

@@ -85,9 +85,26 @@ def add_parser(commands: Any) -> None:
         "between subgroups (a HAM10000 folder: age, sex, localization, dx_type); repeat "
         "for several",
     )
+    evaluate.add_argument(
+        "--saliency",
+        type=_non_negative_int,
+        default=_saliency_default(),
+        metavar="N",
+        help="Grad-CAM maps of the N most confident mistakes, each for the wrong class "
+        "predicted, in the --report page; 0: none (default: %(default)s)",
+    )
     _tta_option(evaluate)
     _output_options(evaluate)
     evaluate.set_defaults(handler=_cmd_evaluate)
+
+
+def _saliency_default() -> int:
+    """``ClinicalReport.from_estimator``'s own default number of Grad-CAM maps."""
+    import inspect
+
+    from skinlesion.metrics import ClinicalReport
+
+    return inspect.signature(ClinicalReport.from_estimator).parameters["saliency"].default
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -125,7 +142,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         )
     _note(args, f"predicting {len(X)} images in {str(args.data_dir)!r} ({_class_counts(y)})")
     _start_tensorflow(args)
-    report = _report(clf, X, y, positive=args.positive, args=args, subgroups=subgroups)
+    # the maps are drawn only in the HTML page: without one, skip their Grad-CAM pass
+    saliency = args.saliency if args.report is not None else 0
+    report = _report(
+        clf, X, y, positive=args.positive, args=args, subgroups=subgroups, saliency=saliency
+    )
     _print_result(args, report, args.report, args.json)
     if args.report is not None:
         about = _about(args.model, f"{os.path.abspath(args.data_dir)} ({data['layout']} layout)")
