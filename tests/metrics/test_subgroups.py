@@ -110,6 +110,26 @@ def test_report_finds_a_planted_gap_and_marks_small_subgroups():
     assert "Subgroups by age" in report.to_html(plots=False)
 
 
+def test_a_subgroup_without_melanoma_says_so_instead_of_undefined_figures():
+    codes, proba = _case(90, seed=2)
+    site = np.where(np.arange(90) < 60, "back", "palms")
+    codes[site == "palms"] = np.where(codes[site == "palms"] == 0, 1, codes[site == "palms"])
+    report = clinical_report(
+        CLASSES[codes], proba, classes=CLASSES, positive="melanoma",
+        subgroups={"site": site}, n_bootstraps=20, random_state=0,
+    )  # fmt: skip
+    palms = report.subgroups["site"]["groups"]["palms"]
+    assert np.isnan(palms["sensitivity"].value) and np.isnan(palms["roc_auc"].value)
+    row = next(line for line in str(report).splitlines() if line.startswith("palms"))
+    assert row.count("n/a (no melanoma)") == 2 and "too small" in row  # sensitivity, AUC
+    markdown = report.to_markdown()
+    assert "| palms | 30 | n/a (no melanoma) | 0." in markdown
+    page = report.to_html(plots=False)
+    assert "<td>palms</td><td>30</td><td>n/a (no melanoma)</td>" in page
+    for rendered in (str(report), markdown, page):
+        assert "nan" not in rendered and "undefined" not in rendered
+
+
 def test_subgroups_take_a_frame_or_one_array_and_refuse_bad_lengths():
     pd = pytest.importorskip("pandas")
     codes, proba = _case(90)

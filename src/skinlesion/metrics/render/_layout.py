@@ -103,7 +103,10 @@ def _subgroup_tables(column: str, section: dict, report: Any, fmt: str) -> list[
         note = "too small" if group in section["small"] else ""
         if group == "unknown":
             note = "missing value" + (", too small" if note else "")
-        cells = [str(int(e.value)) if n == "n" else _cell(e, fmt) for n, e in figures.items()]
+        cells = [
+            str(int(e.value)) if n == "n" else _subgroup_cell(figures, e, fmt, report)
+            for n, e in figures.items()
+        ]
         rows.append([group, *cells, note])
     out = [(f"Subgroups by {column}", header, rows)]
     gap_rows = [
@@ -120,6 +123,20 @@ def _subgroup_tables(column: str, section: dict, report: Any, fmt: str) -> list[
         header = ["figure", "between", "largest gap [interval]", "level", "excludes 0"]
         out.append((f"Largest gap between subgroups by {column}", header, gap_rows))
     return out
+
+
+def _subgroup_cell(figures: dict[str, Estimate], est: Estimate, fmt: str, report: Any) -> str:
+    """A subgroup's figure, or why it has none (e.g. no melanoma in the subgroup)."""
+    if not np.isnan(est.value):
+        return format(est, fmt)
+    # sensitivity is undefined exactly when the subgroup has no positive case,
+    # specificity when it has no other; AUC needs both
+    positive = report.positive_label
+    if "sensitivity" in figures and np.isnan(figures["sensitivity"].value):
+        return f"n/a (no {positive})"
+    if "specificity" in figures and np.isnan(figures["specificity"].value):
+        return f"n/a (only {positive})"
+    return "n/a"
 
 
 def intro(report: Any) -> list[str]:
