@@ -89,20 +89,3 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
         help="show TensorFlow's messages and Python tracebacks (repeat for more)",
     )
     group.add_argument("-q", "--quiet", action="store_true", help="print results only, no progress")
-
-
-def _tta_option(parser: argparse.ArgumentParser) -> None:
-    """``--tta`` of ``predict`` and ``evaluate``: help from LesionClassifier's ``tta``."""
-    from skinlesion.cli._training import _classifier_option  # it imports this module
-
-    _classifier_option(
-        parser,
-        "--tta",
-        "tta",
-        {"tta": None},  # None keeps the model's own setting
-        extra="default: the model's own setting, 1 unless it was trained with more",
-        show_default=False,
-        type=int,
-        choices=(1, 2, 4, 8),
-        metavar="VIEWS",
-    )

@@ -250,3 +250,18 @@ def _fit(args: argparse.Namespace, model: Any, X: Any, y: Any, groups: Any = Non
 
 def _final_estimator(model: Any) -> Any:
     return model.steps[-1][1] if hasattr(model, "steps") else model
+
+
+def _tta_option(parser: argparse.ArgumentParser) -> None:
+    """``--tta`` of ``predict`` and ``evaluate``: help from LesionClassifier's ``tta``."""
+    _classifier_option(
+        parser,
+        "--tta",
+        "tta",
+        {"tta": None},  # None keeps the model's own setting
+        extra="default: the model's own setting, 1 unless it was trained with more",
+        show_default=False,
+        type=int,
+        choices=(1, 2, 4, 8),
+        metavar="VIEWS",
+    )

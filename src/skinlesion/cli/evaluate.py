@@ -25,7 +25,8 @@ from skinlesion.cli._common import (
     _write_output,
 )
 from skinlesion.cli._data import _load_labelled, _subgroups
-from skinlesion.cli._parser import _EPILOG_EXIT, _non_negative_int, _output_options, _tta_option
+from skinlesion.cli._parser import _EPILOG_EXIT, _non_negative_int, _output_options
+from skinlesion.cli._training import _tta_option
 
 
 def add_parser(commands: Any) -> None:

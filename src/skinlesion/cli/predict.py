@@ -16,7 +16,8 @@ from skinlesion.cli._common import (
     _predict_proba,
     _start_tensorflow,
 )
-from skinlesion.cli._parser import _EPILOG_EXIT, _output_options, _tta_option
+from skinlesion.cli._parser import _EPILOG_EXIT, _output_options
+from skinlesion.cli._training import _tta_option
 
 
 def add_parser(commands: Any) -> None:
