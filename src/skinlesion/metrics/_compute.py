@@ -28,7 +28,7 @@ from skinlesion.metrics._validation import (
     warn_if_absent,
 )
 from skinlesion.metrics.calibration import DEFAULT_N_BINS, _check_n_bins
-from skinlesion.metrics.intervals import _check_n_bootstraps
+from skinlesion.metrics.intervals import CONFIDENCE, N_BOOTSTRAPS, _check_n_bootstraps
 from skinlesion.metrics.referral import REFERRAL_FRACTIONS, referral_positive
 from skinlesion.metrics.subgroups import MIN_SUBGROUP_SIZE, check_subgroups
 from skinlesion.metrics.subgroups import sections as subgroup_sections
@@ -47,9 +47,6 @@ FIXED_SPECIFICITIES = (0.80, 0.90, 0.95)
 #: Sensitivities at which the report reads the specificity (0.866: the
 #: dermatologists' mean sensitivity in Haenssle et al., Ann Oncol 2018).
 FIXED_SENSITIVITIES = (0.80, 0.866, 0.90, 0.95)
-#: The report's bootstrap resamples and the confidence level of its intervals.
-N_BOOTSTRAPS = 1000
-CONFIDENCE = 0.95
 
 
 def _check_referral(referral: Any) -> list[float]:

@@ -25,6 +25,11 @@ from skinlesion.metrics._validation import check_unit_interval
 
 __all__ = ["Estimate", "bootstrap_indices", "bootstrap_interval", "wilson_interval"]
 
+#: The default bootstrap resamples and confidence level of every interval in
+#: ``skinlesion.metrics`` (the ROC display draws with fewer resamples, 200).
+N_BOOTSTRAPS = 1000
+CONFIDENCE = 0.95
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -80,7 +85,7 @@ class Estimate:
         }
 
 
-def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion ``successes / n``.
 
     The closed form (Wilson 1927), without continuity correction; it agrees with
@@ -186,8 +191,8 @@ def _check_n_bootstraps(n_bootstraps: Any) -> int:
 def bootstrap_interval(
     statistic: Callable[..., float],
     *arrays: Any,
-    n_bootstraps: int = 1000,
-    confidence: float = 0.95,
+    n_bootstraps: int = N_BOOTSTRAPS,
+    confidence: float = CONFIDENCE,
     stratify: Any = None,
     random_state: Any = None,
 ) -> Estimate:

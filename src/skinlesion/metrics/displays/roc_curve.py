@@ -15,7 +15,7 @@ from skinlesion.metrics._validation import (
     resolve_positive,
 )
 from skinlesion.metrics.displays._common import check_fitted, pyplot
-from skinlesion.metrics.intervals import _check_n_bootstraps
+from skinlesion.metrics.intervals import CONFIDENCE, _check_n_bootstraps
 
 __all__ = ["RocCurveDisplay"]
 
@@ -91,7 +91,7 @@ class RocCurveDisplay:
         name: Any = None,
         bands: Mapping[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
         operating_point: tuple[str, float, float, float] | None = None,
-        confidence: float = 0.95,
+        confidence: float = CONFIDENCE,
     ) -> None:
         self.fpr = fpr
         self.tpr = tpr
@@ -188,7 +188,7 @@ class RocCurveDisplay:
         positive: Any = None,
         threshold: float | None = 0.5,
         n_bootstraps: int = 200,
-        confidence: float = 0.95,
+        confidence: float = CONFIDENCE,
         random_state: Any = None,
         ax: Any = None,
     ) -> RocCurveDisplay:
@@ -284,7 +284,7 @@ class RocCurveDisplay:
         positive: Any = None,
         threshold: float | None = 0.5,
         n_bootstraps: int = 200,
-        confidence: float = 0.95,
+        confidence: float = CONFIDENCE,
         random_state: Any = None,
         ax: Any = None,
     ) -> RocCurveDisplay:
